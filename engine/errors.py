@@ -1,0 +1,111 @@
+"""One error tree for everything a job can meet.
+
+    UGenError                      code, message, details; never a traceback as the message
+    ├── PermanentError             the job cannot succeed as given: fail now, no retry
+    │   ├── InvalidJobSpec         INVALID_JOB_SPEC (422-style `detail` list in details)
+    │   ├── PersonaNotFound        PERSONA_NOT_FOUND
+    │   ├── VoiceNotFound          VOICE_NOT_FOUND
+    │   ├── MusicNotFound          MUSIC_NOT_FOUND
+    │   ├── ProductImageForbidden  PRODUCT_IMAGE_URL_FORBIDDEN (scheme, private address)
+    │   ├── ProductImageUnreachable PRODUCT_IMAGE_UNREACHABLE (404, DNS failure, refused)
+    │   ├── ProductImageInvalid    PRODUCT_IMAGE_INVALID (not an image, truncated)
+    │   ├── ProductImageTooLarge   PRODUCT_IMAGE_TOO_LARGE (bytes or pixels over the cap)
+    │   ├── ScriptTooLong          SCRIPT_TOO_LONG
+    │   └── BackendUnavailable     BACKEND_UNAVAILABLE (a profile names a missing extra/model)
+    └── TransientError             may succeed later: retry with backoff
+        ├── ProductImageTimeout    PRODUCT_IMAGE_TIMEOUT (slow server, 5xx)
+        ├── StorageError           STORAGE_UNAVAILABLE
+        ├── OutOfMemory            OUT_OF_MEMORY
+        └── EncoderError           ENCODER_FAILED (ffmpeg exited non-zero or timed out)
+
+`RenderFailed` (RENDER_FAILED) wraps anything unexpected at the outermost boundary so a
+job always ends with a code; it is transient because an unknown fault may be the machine's.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class UGenError(Exception):
+    """Root of the tree. `code` is stable; `message` is for people; `details` is JSON-safe."""
+
+    code = "UGEN_ERROR"
+    retryable = False
+
+    def __init__(self, message: str, *, details: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details or {}
+
+    def to_dict(self) -> dict[str, Any]:
+        """The seed's application-error shape: {"error": {code, message, details}}."""
+        return {"error": {"code": self.code, "message": self.message, "details": self.details}}
+
+
+class PermanentError(UGenError):
+    retryable = False
+
+
+class TransientError(UGenError):
+    retryable = True
+
+
+class InvalidJobSpec(PermanentError):
+    code = "INVALID_JOB_SPEC"
+
+
+class PersonaNotFound(PermanentError):
+    code = "PERSONA_NOT_FOUND"
+
+
+class VoiceNotFound(PermanentError):
+    code = "VOICE_NOT_FOUND"
+
+
+class MusicNotFound(PermanentError):
+    code = "MUSIC_NOT_FOUND"
+
+
+class ProductImageForbidden(PermanentError):
+    code = "PRODUCT_IMAGE_URL_FORBIDDEN"
+
+
+class ProductImageUnreachable(PermanentError):
+    code = "PRODUCT_IMAGE_UNREACHABLE"
+
+
+class ProductImageInvalid(PermanentError):
+    code = "PRODUCT_IMAGE_INVALID"
+
+
+class ProductImageTooLarge(PermanentError):
+    code = "PRODUCT_IMAGE_TOO_LARGE"
+
+
+class ScriptTooLong(PermanentError):
+    code = "SCRIPT_TOO_LONG"
+
+
+class BackendUnavailable(PermanentError):
+    code = "BACKEND_UNAVAILABLE"
+
+
+class ProductImageTimeout(TransientError):
+    code = "PRODUCT_IMAGE_TIMEOUT"
+
+
+class StorageError(TransientError):
+    code = "STORAGE_UNAVAILABLE"
+
+
+class OutOfMemory(TransientError):
+    code = "OUT_OF_MEMORY"
+
+
+class EncoderError(TransientError):
+    code = "ENCODER_FAILED"
+
+
+class RenderFailed(TransientError):
+    code = "RENDER_FAILED"

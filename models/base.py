@@ -1,0 +1,179 @@
+"""The small protocols a render asks backends for, and the data they exchange.
+
+One protocol per role. A backend module imports its own library and this file, nothing from
+`pipelines/` or `engine/`. Images are numpy uint8 arrays in RGB (or RGBA) order, audio is mono
+float32 in [-1, 1], times are seconds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Box:
+    """Axis-aligned rectangle in pixels."""
+
+    x: int
+    y: int
+    w: int
+    h: int
+
+    @property
+    def centre(self) -> tuple[float, float]:
+        return (self.x + self.w / 2, self.y + self.h / 2)
+
+    def scaled(self, factor: float, *, dx: float = 0.0, dy: float = 0.0) -> Box:
+        return Box(round(self.x * factor + dx), round(self.y * factor + dy),
+                   round(self.w * factor), round(self.h * factor))
+
+
+# --- script -------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ScriptBrief:
+    """What a script writer is given. Durations in seconds, rate in words per second."""
+
+    product_name: str
+    segment_count: int
+    segment_duration_s: float
+    structure: str = "standard_5phase"
+    tone: str = "conversational"
+    selling_points: tuple[str, ...] = ()
+    cta_text: str | None = None
+    environment: str | None = None
+    custom_script: str | None = None
+    words_per_second: float = 2.5
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class ScriptSegment:
+    phase: str  # e.g. "hook", "problem", "solution", "proof", "cta"
+    text: str
+
+
+@dataclass(frozen=True)
+class Script:
+    segments: tuple[ScriptSegment, ...]
+    structure: str
+    tone: str
+    writer: str  # the backend that produced it
+    notes: tuple[str, ...] = ()  # e.g. why a fallback writer was used
+
+
+class ScriptWriter(Protocol):
+    name: str
+
+    def write(self, brief: ScriptBrief) -> Script: ...
+
+
+# --- voice --------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class WordTiming:
+    text: str  # the word as written in the script, punctuation kept
+    start_s: float
+    end_s: float
+
+
+@dataclass(frozen=True)
+class PhonemeTiming:
+    phoneme: str  # IPA symbol as the voice produced it
+    start_s: float
+    end_s: float
+
+
+@dataclass(frozen=True)
+class Speech:
+    """Mono speech and its timings, all relative to the first sample.
+
+    The same type carries one synthesized utterance and the whole voice track of a video.
+    """
+
+    samples: np.ndarray  # float32, shape (n,), in [-1, 1]
+    sample_rate: int
+    words: tuple[WordTiming, ...]
+    phonemes: tuple[PhonemeTiming, ...] = ()
+    backend: str = ""
+
+    @property
+    def duration_s(self) -> float:
+        return len(self.samples) / self.sample_rate
+
+
+class VoiceBackend(Protocol):
+    name: str
+
+    def synthesize(self, text: str, *, speed: float = 1.0) -> Speech:
+        """Speak `text`; speed 1.0 is the voice's natural rate, 1.2 is 20 % faster."""
+        ...
+
+
+# --- persona ------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class PersonaImage:
+    persona_id: str
+    image: np.ndarray  # (h, w, 3) uint8 RGB portrait
+    source: Path | None = None
+
+
+@dataclass(frozen=True)
+class PreparedPersona:
+    """A persona laid out at output size once, plus where per-frame motion happens.
+
+    `panel` is drawn once; `animate()` redraws only `roi` (panel coordinates) per frame.
+    """
+
+    persona_id: str
+    panel: np.ndarray  # (panel_h, panel_w, 3) uint8 RGB
+    roi: Box
+    face: Box
+    mouth: Box
+    extras: dict = field(default_factory=dict)  # backend-specific prepared state
+
+
+class PersonaAnimator(Protocol):
+    name: str
+
+    def prepare(self, persona: PersonaImage, *, panel_w: int, panel_h: int) -> PreparedPersona:
+        """Crop and upscale the portrait for a panel; locate face and mouth (cached per persona)."""
+        ...
+
+    def animate(
+        self, prepared: PreparedPersona, voice: Speech, *, fps: int, frame_count: int, seed: int
+    ) -> Iterator[np.ndarray]:
+        """Yield `frame_count` RGB patches of `prepared.roi`'s size, one per video frame."""
+        ...
+
+
+# --- product ------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Cutout:
+    rgba: np.ndarray  # (h, w, 4) uint8, cropped to the product
+    method: str  # "alpha", "plain-background", "none" (kept as a card), or a model name
+
+
+class CutoutBackend(Protocol):
+    name: str
+
+    def cut_out(self, image: np.ndarray) -> Cutout:
+        """Separate the product from its background; `image` is RGB or RGBA uint8."""
+        ...
+
+
+# --- music --------------------------------------------------------------------------------
+
+class MusicBackend(Protocol):
+    name: str
+
+    def compose(self, *, mood: str, duration_s: float, sample_rate: int, seed: int) -> np.ndarray:
+        """A music bed of exactly `duration_s`: float32 stereo, shape (n, 2), peak <= 1."""
+        ...
