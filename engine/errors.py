@@ -6,14 +6,16 @@
     │   ├── PersonaNotFound        PERSONA_NOT_FOUND
     │   ├── VoiceNotFound          VOICE_NOT_FOUND
     │   ├── MusicNotFound          MUSIC_NOT_FOUND
-    │   ├── ProductImageForbidden  PRODUCT_IMAGE_URL_FORBIDDEN (scheme, private address)
-    │   ├── ProductImageUnreachable PRODUCT_IMAGE_UNREACHABLE (404, DNS failure, refused)
-    │   ├── ProductImageInvalid    PRODUCT_IMAGE_INVALID (not an image, truncated)
+    │   ├── TemplateNotFound       TEMPLATE_NOT_FOUND
+    │   ├── ProductImageForbidden  PRODUCT_IMAGE_URL_FORBIDDEN (scheme, credentials, private address)
+    │   ├── ProductImageUnreachable PRODUCT_IMAGE_UNREACHABLE (4xx, DNS failure, refused, redirects)
+    │   ├── ProductImageInvalid    PRODUCT_IMAGE_INVALID (not an image, truncated, unsupported format)
     │   ├── ProductImageTooLarge   PRODUCT_IMAGE_TOO_LARGE (bytes or pixels over the cap)
     │   ├── ScriptTooLong          SCRIPT_TOO_LONG
+    │   ├── PersonaInvalid         PERSONA_INVALID (no face found in the portrait)
     │   └── BackendUnavailable     BACKEND_UNAVAILABLE (a profile names a missing extra/model)
     └── TransientError             may succeed later: retry with backoff
-        ├── ProductImageTimeout    PRODUCT_IMAGE_TIMEOUT (slow server, 5xx)
+        ├── ProductImageTimeout    PRODUCT_IMAGE_TIMEOUT (slow server, 5xx, 429, dropped connection)
         ├── StorageError           STORAGE_UNAVAILABLE
         ├── OutOfMemory            OUT_OF_MEMORY
         └── EncoderError           ENCODER_FAILED (ffmpeg exited non-zero or timed out)
@@ -67,6 +69,10 @@ class MusicNotFound(PermanentError):
     code = "MUSIC_NOT_FOUND"
 
 
+class TemplateNotFound(PermanentError):
+    code = "TEMPLATE_NOT_FOUND"
+
+
 class ProductImageForbidden(PermanentError):
     code = "PRODUCT_IMAGE_URL_FORBIDDEN"
 
@@ -85,6 +91,10 @@ class ProductImageTooLarge(PermanentError):
 
 class ScriptTooLong(PermanentError):
     code = "SCRIPT_TOO_LONG"
+
+
+class PersonaInvalid(PermanentError):
+    code = "PERSONA_INVALID"
 
 
 class BackendUnavailable(PermanentError):

@@ -67,6 +67,14 @@ class Script:
     notes: tuple[str, ...] = ()  # e.g. why a fallback writer was used
 
 
+class ScriptTooLongError(ValueError):
+    """A custom script that cannot be spoken in the video's duration."""
+
+    def __init__(self, message: str, *, words: int, budget: int) -> None:
+        super().__init__(message)
+        self.words, self.budget = words, budget
+
+
 class ScriptWriter(Protocol):
     name: str
 

@@ -1,0 +1,375 @@
+"""Fetch and decode an untrusted product image under byte, pixel and time caps.
+
+    data = fetch_image_bytes(spec.product_image_url, limits=settings.fetch, allow_local_files=False)
+    rgba = decode_product_image(data, max_pixels=settings.fetch.max_pixels)  # (h, w, 4) uint8
+
+Only http(s) URLs to public addresses are fetched (plus local files when a local render asks).
+The host is resolved here, every address it resolves to is checked, and the connection goes
+to a checked address, so a second DNS answer cannot send it elsewhere (DNS rebinding); TLS
+still verifies the certificate against the host name. Redirects are followed here and each
+hop is checked again. One deadline, `limits.timeout_s`, covers the whole fetch.
+"""
+
+from __future__ import annotations
+
+import http.client
+import io
+import ipaddress
+import socket
+import ssl
+import struct
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urljoin, urlsplit
+from urllib.request import url2pathname
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from engine.errors import (ProductImageForbidden, ProductImageInvalid, ProductImageTimeout,
+                           ProductImageTooLarge, ProductImageUnreachable, UGenError)
+from engine.settings import FetchLimits
+
+ALLOWED_FORMATS = ("PNG", "JPEG", "WEBP", "GIF", "BMP")
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+# Names that reach cloud metadata services whatever a given resolver says about them.
+METADATA_HOSTNAMES = frozenset({"metadata", "metadata.google.internal", "metadata.goog",
+                                "instance-data", "instance-data.ec2.internal"})
+CHUNK_BYTES = 64 * 1024
+# Magic numbers of formats we refuse, so the message can name what was sent.
+REFUSED_MAGIC = ((b"II*\x00", "TIFF"), (b"MM\x00*", "TIFF"), (b"%PDF", "PDF"), (b"8BPS", "PSD"),
+                 (b"\x00\x00\x01\x00", "ICO"), (b"\xff\x0a", "JPEG XL"), (b"\x00\x00\x00\x0cJXL", "JPEG XL"))
+IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+@dataclass(frozen=True)
+class _Target:
+    """One hop, parsed and checked: where to connect and what to ask for."""
+
+    url: str
+    scheme: str
+    host: str  # lower case, without brackets
+    port: int
+    request_path: str  # path and query, as sent in the request line
+    shown: str  # safe to show: no credentials, no query
+
+
+class _Deadline:
+    def __init__(self, timeout_s: float) -> None:
+        self.timeout_s = timeout_s
+        self._end = time.monotonic() + timeout_s
+
+    def remaining(self) -> float:
+        return max(0.0, self._end - time.monotonic())
+
+
+def fetch_image_bytes(source: str, *, limits: FetchLimits, allow_local_files: bool) -> bytes:
+    """The bytes at `source`: an http(s) URL, or a local path / file:// URL when allowed."""
+    if allow_local_files and urlsplit(source).scheme.lower() in ("", "file"):
+        return _read_local(source, limits.max_bytes)
+    deadline = _Deadline(limits.timeout_s)
+    target = _parse_url(source)
+    for _ in range(limits.max_redirects + 1):
+        addresses = _checked_addresses(target, limits, deadline)
+        body, location = _fetch_hop(target, addresses, limits, deadline)
+        if location is None:
+            return body
+        target = _parse_url(urljoin(target.url, location))
+    raise _error(ProductImageUnreachable, _shown(source),
+                 f"redirected more than {limits.max_redirects} times", limit=limits.max_redirects)
+
+
+def _error(kind: type[UGenError], shown: str, reason: str, /, *, noun: str = "URL",
+           **details: object) -> UGenError:
+    """One sentence naming the URL and the reason; details repeat the facts for machines."""
+    key = "url" if noun == "URL" else noun
+    return kind(f"The product image {noun} {shown} {reason}.", details={key: shown, **details})
+
+
+def _read_local(source: str, max_bytes: int) -> bytes:
+    parts = urlsplit(source)
+    if parts.scheme.lower() == "file" and parts.netloc not in ("", "localhost"):
+        raise _error(ProductImageForbidden, source, "names a remote host", host=parts.netloc)
+    path = Path(url2pathname(parts.path) if parts.scheme else source)
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(max_bytes + 1)
+    except OSError as exc:
+        raise _error(ProductImageUnreachable, str(path), f"cannot be read ({exc.strerror or exc})",
+                     noun="file") from exc
+    if len(data) > max_bytes:
+        raise _error(ProductImageTooLarge, str(path), f"is larger than {max_bytes} bytes",
+                     noun="file", limit=max_bytes, size=path.stat().st_size)
+    return data
+
+
+def _parse_url(url: str) -> _Target:
+    parts, shown = urlsplit(url), _shown(url)
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https"):
+        what = f"the {scheme}: scheme" if scheme else "no scheme"
+        raise _error(ProductImageForbidden, shown, f"uses {what}; only http and https are allowed",
+                     scheme=scheme)
+    if parts.username is not None or parts.password is not None:
+        raise _error(ProductImageForbidden, shown, "carries credentials, which are not allowed")
+    if any(ord(char) <= 0x20 or ord(char) == 0x7F for char in url):
+        raise _error(ProductImageForbidden, shown, "contains spaces or control characters")
+    try:
+        port = parts.port or (443 if scheme == "https" else 80)
+    except ValueError as exc:
+        raise _error(ProductImageForbidden, shown, "has an invalid port") from exc
+    if not parts.hostname:
+        raise _error(ProductImageForbidden, shown, "has no host")
+    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    return _Target(url, scheme, parts.hostname.rstrip("."), port, path, shown)
+
+
+def _shown(url: str) -> str:
+    """The URL without credentials, query or fragment: those may hold secrets."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}{parts.path}"
+
+
+def _checked_addresses(target: _Target, limits: FetchLimits, deadline: _Deadline) -> list[IpAddress]:
+    """Every address the host resolves to; ProductImageForbidden if any is not public."""
+    if target.host in METADATA_HOSTNAMES:
+        raise _error(ProductImageForbidden, target.shown, "names a cloud metadata service",
+                     host=target.host)
+    addresses = _resolve(target, deadline)
+    for address in addresses:
+        reason = None if limits.allow_private_addresses else _address_problem(address)
+        if reason is not None:
+            raise _error(ProductImageForbidden, target.shown,
+                         f"resolves to a {reason} address ({address})", address=str(address),
+                         reason=reason)
+    return addresses
+
+
+def _resolve(target: _Target, deadline: _Deadline) -> list[IpAddress]:
+    # getaddrinfo has no timeout of its own, so it runs in a daemon thread we stop waiting for.
+    outcome: dict[str, object] = {}
+
+    def lookup() -> None:
+        try:
+            outcome["infos"] = socket.getaddrinfo(target.host, target.port, type=socket.SOCK_STREAM)
+        except (OSError, UnicodeError) as exc:
+            outcome["error"] = exc
+
+    worker = threading.Thread(target=lookup, name="ugen-fetch-dns", daemon=True)
+    worker.start()
+    worker.join(deadline.remaining())
+    error = outcome.get("error")
+    if worker.is_alive() or (isinstance(error, socket.gaierror) and error.errno == socket.EAI_AGAIN):
+        raise _error(ProductImageTimeout, target.shown,
+                     "has a host name that did not resolve in time") from error
+    if isinstance(error, (OSError, UnicodeError)):
+        raise _error(ProductImageUnreachable, target.shown, "has a host name that does not resolve",
+                     host=target.host) from error
+    # Scope ids ("fe80::1%eth0") are dropped: the address itself is what gets checked.
+    found = [ipaddress.ip_address(info[4][0].partition("%")[0]) for info in outcome["infos"]]
+    return list(dict.fromkeys(found))
+
+
+def _address_problem(address: IpAddress) -> str | None:
+    """Why `address` must not be fetched from, or None for a public unicast address."""
+    if isinstance(address, ipaddress.IPv6Address):
+        embedded = address.ipv4_mapped or address.sixtofour
+        if address in ipaddress.ip_network("64:ff9b::/96"):  # NAT64 carries an IPv4 address
+            embedded = ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+        if embedded is not None:
+            return _address_problem(embedded)
+    checks = (("unspecified", address.is_unspecified), ("loopback", address.is_loopback),
+              ("link-local", address.is_link_local), ("multicast", address.is_multicast),
+              ("carrier-grade NAT", address in ipaddress.ip_network("100.64.0.0/10")),
+              ("private", address.is_private), ("reserved", address.is_reserved),
+              ("non-public", not address.is_global))
+    return next((reason for reason, hit in checks if hit), None)
+
+
+def _fetch_hop(target: _Target, addresses: list[IpAddress], limits: FetchLimits,
+               deadline: _Deadline) -> tuple[bytes, str | None]:
+    """(body, None) for an image, (b"", location) for a redirect."""
+    sock = _connect(target, addresses, deadline)
+    watchdog = _Watchdog(sock, deadline)
+    connection = http.client.HTTPConnection(target.host, target.port)
+    try:
+        if target.scheme == "https":
+            sock = _secure(sock, target, watchdog)
+        connection.sock = sock  # connected to the checked address: no second lookup
+        connection.request("GET", target.request_path, headers=_headers(target))
+        response = connection.getresponse()
+        location = _redirect_or_raise(response, target)
+        body = b"" if location is not None else _read_body(response, target, limits, deadline)
+        return body, location
+    except (OSError, http.client.HTTPException) as exc:
+        raise _network_error(exc, target, deadline) from exc
+    finally:
+        watchdog.cancel()
+        connection.close()
+        sock.close()
+
+
+def _connect(target: _Target, addresses: list[IpAddress], deadline: _Deadline) -> socket.socket:
+    errors: list[OSError] = []
+    for address in addresses:  # all checked already; the first that answers is used
+        try:
+            return socket.create_connection((str(address), target.port), deadline.remaining())
+        except OSError as exc:
+            errors.append(exc)
+    raise _network_error(errors[-1], target, deadline) from errors[-1]
+
+
+def _secure(sock: socket.socket, target: _Target, watchdog: _Watchdog) -> ssl.SSLSocket:
+    """TLS over the connected socket, with SNI and certificate checks against the host name."""
+    tls = ssl.create_default_context().wrap_socket(
+        sock, server_hostname=target.host, do_handshake_on_connect=False)
+    watchdog.sock = tls  # the handshake is read under the same hard deadline
+    tls.do_handshake()
+    return tls
+
+
+class _Watchdog:
+    """Wakes a blocked read at the deadline: socket timeouts apply per call, so a server
+    dripping a byte at a time could otherwise stretch the fetch far past it."""
+
+    def __init__(self, sock: socket.socket, deadline: _Deadline) -> None:
+        self.sock = sock
+        self._timer = threading.Timer(deadline.remaining(), self._fire)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def _fire(self) -> None:
+        # The plain socket's shutdown, not SSLSocket's: it wakes the reader and leaves TLS alone.
+        try:
+            socket.socket.shutdown(self.sock, socket.SHUT_RDWR)
+        except OSError:
+            pass  # already closed: the fetch ended by itself and there is nothing to stop
+
+    def cancel(self) -> None:
+        self._timer.cancel()
+
+
+def _headers(target: _Target) -> dict[str, str]:
+    host = f"[{target.host}]" if ":" in target.host else target.host
+    if target.port != (443 if target.scheme == "https" else 80):
+        host = f"{host}:{target.port}"
+    return {"Host": host, "User-Agent": "ugen-engine (product image fetch)", "Accept": "image/*",
+            "Accept-Encoding": "identity"}
+
+
+def _redirect_or_raise(response: http.client.HTTPResponse, target: _Target) -> str | None:
+    """The redirect location, None for an image response, or the error the status means."""
+    status, location = response.status, response.getheader("Location")
+    if status in REDIRECT_STATUSES and location:
+        return location
+    if status in (408, 429) or status >= 500:
+        raise _error(ProductImageTimeout, target.shown, f"answered HTTP {status}", status=status)
+    if not 200 <= status < 300:
+        raise _error(ProductImageUnreachable, target.shown, f"answered HTTP {status}", status=status)
+    content_type = (response.getheader("Content-Type") or "").split(";")[0].strip().lower()
+    if content_type in ("text/html", "application/xhtml+xml"):
+        raise _error(ProductImageInvalid, target.shown, "is a web page, not an image",
+                     status=status, content_type=content_type)
+    return None
+
+
+def _read_body(response: http.client.HTTPResponse, target: _Target, limits: FetchLimits,
+               deadline: _Deadline) -> bytes:
+    declared, limit = response.length, limits.max_bytes  # length is None when chunked
+    if declared is not None and declared > limit:
+        raise _error(ProductImageTooLarge, target.shown, f"declares more than {limit} bytes",
+                     limit=limit, size=declared)
+    chunks, size = [], 0
+    while chunk := response.read1(CHUNK_BYTES):
+        size += len(chunk)
+        if size > limit:
+            raise _error(ProductImageTooLarge, target.shown, f"sent more than {limit} bytes",
+                         limit=limit, size=size)
+        chunks.append(chunk)
+    if deadline.remaining() <= 0:  # the watchdog ended the read
+        raise _network_error(TimeoutError(), target, deadline)
+    if response.length:
+        raise _error(ProductImageTimeout, target.shown, f"closed the connection after {size} bytes",
+                     size=size, expected=declared)
+    return b"".join(chunks)
+
+
+def _network_error(exc: Exception, target: _Target, deadline: _Deadline) -> UGenError:
+    shown = target.shown
+    if isinstance(exc, TimeoutError) or deadline.remaining() <= 0:
+        return _error(ProductImageTimeout, shown, f"did not answer within {deadline.timeout_s:g} s",
+                      limit=deadline.timeout_s)
+    if isinstance(exc, ConnectionRefusedError):
+        return _error(ProductImageUnreachable, shown, "refused the connection")
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return _error(ProductImageUnreachable, shown,
+                      f"has a TLS certificate that fails verification ({exc.verify_message})")
+    if isinstance(exc, (ConnectionError, http.client.IncompleteRead)):
+        return _error(ProductImageTimeout, shown, "dropped the connection")
+    if isinstance(exc, http.client.HTTPException):
+        return _error(ProductImageUnreachable, shown, "did not answer with valid HTTP")
+    return _error(ProductImageUnreachable, shown, f"cannot be reached ({exc})")
+
+
+def decode_product_image(data: bytes, *, max_pixels: int) -> np.ndarray:
+    """RGBA uint8 (h, w, 4), upright per EXIF; the first frame of an animation."""
+    if not data:
+        raise ProductImageInvalid("The product image is empty (0 bytes).", details={"size": 0})
+    image = _open_image(data)
+    width, height = image.size
+    if width * height > max_pixels:  # from the header, before any pixel is decoded
+        raise ProductImageTooLarge(
+            f"The product image is {width}x{height}, over the {max_pixels}-pixel limit.",
+            details={"width": width, "height": height, "limit": max_pixels})
+    try:
+        image.load()  # LOAD_TRUNCATED_IMAGES stays False, so a cut-off file fails here
+        image = ImageOps.exif_transpose(image)
+    except (OSError, SyntaxError, ValueError, EOFError, struct.error) as exc:
+        raise ProductImageInvalid(f"The product image is damaged or truncated ({exc}).",
+                                  details={"format": image.format}) from exc
+    return _to_rgba(image)
+
+
+def _open_image(data: bytes) -> Image.Image:
+    """The image with only its header read; only the allowed formats' parsers are tried."""
+    try:
+        image = Image.open(io.BytesIO(data), formats=ALLOWED_FORMATS)
+    except Image.DecompressionBombError as exc:
+        raise ProductImageTooLarge(f"The product image has too many pixels ({exc}).",
+                                   details={"size": len(data)}) from exc
+    except UnidentifiedImageError as exc:
+        kind = _refused_format(data)
+        reason = (f"is {kind}, not one of PNG, JPEG, WebP, GIF, BMP" if kind
+                  else "is not an image in a supported format (PNG, JPEG, WebP, GIF, BMP)")
+        raise ProductImageInvalid(f"The product image {reason}.",
+                                  details={"format": kind, "allowed": list(ALLOWED_FORMATS)}) from exc
+    except (OSError, SyntaxError, ValueError, EOFError) as exc:
+        raise ProductImageInvalid(f"The product image has a damaged header ({exc}).",
+                                  details={"size": len(data)}) from exc
+    if image.width <= 0 or image.height <= 0:
+        raise ProductImageInvalid("The product image has zero size.", details={"size": len(data)})
+    return image
+
+
+def _refused_format(data: bytes) -> str | None:
+    """A name for data we will not decode, so the message can say what it was."""
+    head = data[:1024].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if head.startswith(b"<") and b"<svg" in head:
+        return "an SVG drawing"
+    if head.startswith(b"<"):
+        return "an HTML/XML document"
+    if data[4:8] == b"ftyp":
+        return "an AVIF image" if data[8:11] == b"avi" else "a HEIF image"
+    return next((f"a {name} file" for magic, name in REFUSED_MAGIC if data.startswith(magic)), None)
+
+
+def _to_rgba(image: Image.Image) -> np.ndarray:
+    if image.mode in ("I", "I;16", "I;16B", "I;16L", "I;16N", "F"):
+        # 16-bit grey: Pillow's convert would clip to 255 instead of scaling.
+        grey = np.clip(np.asarray(image, dtype=np.float64) / 257.0, 0, 255).round().astype(np.uint8)
+        image = Image.fromarray(grey)
+    if image.mode == "CMYK":
+        image = image.convert("RGB")
+    return np.array(image.convert("RGBA"), dtype=np.uint8)

@@ -1,0 +1,100 @@
+"""What a render leaves behind: thumbnail, storyboard, script.json, and the move to the out dir.
+
+    write_thumbnail(frame, work / "thumbnail.jpg")
+    write_storyboard([(frame, "Honestly, I was skeptical..."), ...], work / "storyboard.png", font)
+    publish({"final.mp4": work / "final.mp4", ...}, out_dir)
+
+`publish` copies each file under a temporary name and renames it into place, the video last,
+so a reader never sees a half-written artifact and `final.mp4` appears only when all is there.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+from models.base import Script
+from pipelines.voice import VoiceTrack
+
+THUMB_LONG_SIDE = 1280
+BOARD_TILE_W = 360
+
+
+def write_thumbnail(frame: np.ndarray, path: Path) -> None:
+    image = Image.fromarray(frame)
+    image.thumbnail((THUMB_LONG_SIDE, THUMB_LONG_SIDE), Image.Resampling.LANCZOS)
+    image.save(path, "JPEG", quality=88, optimize=True)
+
+
+def _caption_block(text: str, font: ImageFont.FreeTypeFont, width: int) -> list[str]:
+    lines, line = [], ""
+    draw = ImageDraw.Draw(Image.new("RGB", (1, 1)))
+    for word in text.split():
+        trial = f"{line} {word}".strip()
+        if line and draw.textlength(trial, font=font) > width:
+            lines.append(line)
+            line = word
+        else:
+            line = trial
+    return [*lines, line] if line else lines
+
+
+def write_storyboard(tiles: Sequence[tuple[np.ndarray, str]], path: Path, font_path: Path) -> None:
+    """One tile per segment: the frame, then its script line underneath."""
+    font = ImageFont.truetype(str(font_path), 17)
+    scaled = [Image.fromarray(f).resize((BOARD_TILE_W, round(BOARD_TILE_W * f.shape[0] / f.shape[1])),
+                                        Image.Resampling.LANCZOS) for f, _ in tiles]
+    blocks = [_caption_block(text, font, BOARD_TILE_W - 16) for _, text in tiles]
+    text_h = 24 * max(len(b) for b in blocks) + 16
+    pad = 12
+    board = Image.new("RGB", (pad + len(tiles) * (BOARD_TILE_W + pad),
+                              pad + max(i.height for i in scaled) + text_h), (24, 24, 28))
+    draw = ImageDraw.Draw(board)
+    for index, (tile, block) in enumerate(zip(scaled, blocks, strict=True)):
+        x = pad + index * (BOARD_TILE_W + pad)
+        board.paste(tile, (x, pad))
+        for row, line in enumerate(block):
+            draw.text((x + 8, pad + tile.height + 8 + 24 * row), line, font=font, fill=(235, 235, 235))
+    board.save(path, "PNG", optimize=True)
+
+
+def script_document(script: Script, track: VoiceTrack | None) -> dict[str, Any]:
+    segments = []
+    for index, segment in enumerate(script.segments):
+        entry: dict[str, Any] = {"index": index, "phase": segment.phase, "text": segment.text}
+        if track is not None:
+            start, end = track.segment_spans[index]
+            entry.update(start_s=round(start, 3), end_s=round(end, 3))
+        segments.append(entry)
+    doc: dict[str, Any] = {"structure": script.structure, "tone": script.tone,
+                           "writer": script.writer, "notes": list(script.notes), "segments": segments}
+    if track is not None:
+        doc["words"] = [{"text": w.text, "start_s": round(w.start_s, 3), "end_s": round(w.end_s, 3)}
+                        for w in track.speech.words]
+        doc["voice_backend"] = track.speech.backend
+    return doc
+
+
+def write_json(path: Path, data: dict[str, Any]) -> None:
+    path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def publish(files: dict[str, Path], out_dir: Path) -> dict[str, Path]:
+    """Copy artifacts into `out_dir` atomically, `final.mp4` last; returns their new paths."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    order = sorted(files, key=lambda name: name == "final.mp4")
+    placed = {}
+    for name in order:
+        target = out_dir / name
+        partial = out_dir / f".{name}.partial"
+        shutil.copyfile(files[name], partial)
+        os.replace(partial, target)
+        placed[name] = target
+    return placed

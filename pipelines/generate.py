@@ -1,0 +1,43 @@
+"""The `generation` stage: animate the persona, compose every frame, stream it to the encoder.
+
+    stills = generate_video(scene, patches, out_path=work / "video.mp4", width=1080,
+                            height=1920, fps=30, frame_count=720, still_times_s=[1.0, 12.0],
+                            on_fraction=report)
+
+Frames flow persona -> compositor -> encoder one at a time; the only frames kept are the few
+stills asked for (thumbnail, storyboard), copied as they pass.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from pipelines.compositor import Scene
+from pipelines.encoder import FrameEncoder, VideoCodec
+
+REPORT_EVERY_FRAMES = 15
+
+
+def generate_video(scene: Scene, patches: Iterator[np.ndarray], *, out_path: Path, width: int,
+                   height: int, fps: int, frame_count: int, still_times_s: Sequence[float],
+                   on_fraction: Callable[[float], None], codec: VideoCodec = VideoCodec(),
+                   timeout_s: float = 600.0) -> dict[float, np.ndarray]:
+    """Encode `frame_count` frames; returns copies of the frames nearest `still_times_s`."""
+    wanted: dict[int, list[float]] = {}
+    for t in still_times_s:
+        wanted.setdefault(min(frame_count - 1, round(t * fps)), []).append(t)
+    stills: dict[float, np.ndarray] = {}
+    with FrameEncoder(out_path, width=width, height=height, fps=fps, codec=codec,
+                      timeout_s=timeout_s) as encoder:
+        for index in range(frame_count):
+            frame = scene.compose(index / fps, next(patches, None))
+            for t in wanted.get(index, ()):
+                stills[t] = frame  # composed fresh each frame, so keeping it is safe
+            encoder.write(frame)
+            if index % REPORT_EVERY_FRAMES == 0:
+                on_fraction(index / frame_count)
+    on_fraction(1.0)
+    return stills

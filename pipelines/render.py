@@ -1,0 +1,236 @@
+"""The orchestrator: one U-Gen job in, a finished ad and its artifacts out.
+
+    pipeline = RenderPipeline(registry=registry, catalog=catalog, settings=settings)
+    result = pipeline.run(spec, out_dir=Path("out/demo"), allow_local_files=True,
+                          on_progress=lambda stage, percent: print(stage, percent))
+
+What each of U-Gen's stage keys covers here:
+
+    prepare     resolve persona and voice, fetch the product image, cut it out     product.png
+    agents      write the script, sized to segment_count x segment_duration        script.json
+    init        speak it (word timings), prepare the persona, lay out the scene,
+                rasterise captions and the end card; the music bed and the mix
+                start in the background                                             voice.wav
+    generation  animate, compose and encode every frame (one continuous stream)     video.mp4
+    concat      join the video stream with the mixed audio, moov first              final.mp4
+    audio       check the final mix: -14 LUFS integrated, true peak <= -1 dBTP
+    captions    write the WebVTT sidecar                                            captions.vtt
+    complete    thumbnail, storyboard, report                                       report.json
+
+`stop_at_stage` stops after the named stage and publishes what exists by then. The work dir
+is always removed. Layering: this package uses engine's leaf modules (errors, spec, settings,
+catalog, fetch, progress); engine's runtime (worker, storage, reporting) calls this package.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from engine.catalog import Catalog, PersonaEntry, VoiceEntry
+from engine.errors import PersonaInvalid, RenderFailed
+from engine.progress import ProgressCallback, StageTracker, peak_rss_mb
+from engine.settings import Settings
+from engine.spec import JobSpec
+from models.base import Cutout, Script, VoiceBackend
+from models.registry import Registry
+from pipelines import artifacts, scene_setup
+from pipelines.compositor import Scene
+from pipelines.encoder import VideoCodec, mux
+from pipelines.ffmpeg import measure_loudness, write_wav
+from pipelines.generate import generate_video
+from pipelines.layout import layout_for
+from pipelines.product import load_product
+from pipelines.script import write_script
+from pipelines.voice import VoiceTrack, speak
+
+FPS = 30
+LOUDNESS_TARGET_LUFS = -14.0
+CONTRACT_FILES = ("final.mp4", "thumbnail.jpg", "captions.vtt", "script.json", "report.json",
+                  "storyboard.png")
+
+
+@dataclass(frozen=True)
+class RenderResult:
+    job_id: str
+    artifacts: dict[str, Path]
+    stopped_at: str | None  # the stage a stop_at_stage ended on; None when complete
+    report: dict[str, Any]
+
+
+@dataclass
+class _Job:
+    """The state of one render, filled in stage by stage."""
+
+    spec: JobSpec
+    work: Path
+    persona: PersonaEntry | None = None
+    voice: VoiceBackend | None = None
+    voice_entry: VoiceEntry | None = None
+    cutout: Cutout | None = None
+    script: Script | None = None
+    track: VoiceTrack | None = None
+    scene: Scene | None = None
+    patches: Any = None
+    captions: Any = None
+    audio: Future | None = None
+    stills: dict[float, np.ndarray] = field(default_factory=dict)
+    loudness: tuple[float, float] | None = None
+    files: dict[str, Path] = field(default_factory=dict)
+
+
+class RenderPipeline:
+    def __init__(self, *, registry: Registry, catalog: Catalog, settings: Settings,
+                 codec: VideoCodec = VideoCodec()) -> None:
+        self.registry, self.catalog, self.settings, self.codec = registry, catalog, settings, codec
+        self._background = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ugen-audio")
+
+    def run(self, spec: JobSpec, *, out_dir: Path, allow_local_files: bool = False,
+            on_progress: ProgressCallback | None = None) -> RenderResult:
+        self.check(spec)
+        tracker = StageTracker(on_progress)
+        job = _Job(spec, Path(tempfile.mkdtemp(prefix="ugen-job-", dir=self.settings.work_root)))
+        started = time.perf_counter()
+        try:
+            stopped_at = None
+            for stage, step in self._steps(allow_local_files):
+                with tracker.stage(stage) as report:
+                    step(job, report)
+                if spec.stop_at_stage == stage and stage != "complete":
+                    stopped_at = stage
+                    break
+            return self._finish(job, tracker, out_dir, stopped_at, time.perf_counter() - started)
+        finally:
+            if job.audio is not None and not job.audio.cancel():
+                job.audio.exception()  # wait for a running mix: it writes into the work dir
+            shutil.rmtree(job.work, ignore_errors=True)
+
+    def check(self, spec: JobSpec) -> None:
+        """Catalog references resolve before any work starts (raise their *_NOT_FOUND)."""
+        persona = self.catalog.persona(spec.persona_id, job_id=spec.job_id)
+        self.catalog.voice(spec.voice_settings.voice_id or persona.voice_id)
+        if spec.music_enabled and spec.custom_music_id:
+            self.catalog.music_file(spec.custom_music_id)
+
+    def _steps(self, allow_local_files: bool) -> list[tuple[str, Callable[[_Job, Callable], None]]]:
+        return [
+            ("prepare", lambda job, report: self._prepare(job, allow_local_files)),
+            ("agents", self._write_script),
+            ("init", self._init),
+            ("generation", self._generate),
+            ("concat", self._concat),
+            ("audio", self._check_audio),
+            ("captions", self._write_captions),
+            ("complete", self._complete),
+        ]
+
+    # 1. prepare
+    def _prepare(self, job: _Job, allow_local_files: bool) -> None:
+        spec = job.spec
+        job.persona = self.catalog.persona(spec.persona_id, job_id=spec.job_id)
+        job.voice_entry = self.catalog.voice(spec.voice_settings.voice_id or job.persona.voice_id)
+        job.voice = self.registry.voice(job.voice_entry.model_path, voice_id=job.voice_entry.id)
+        job.cutout = load_product(spec.product_image_url, limits=self.settings.fetch,
+                                  allow_local_files=allow_local_files, cutout=self.registry.cutout())
+        job.files["product.png"] = scene_setup.save_rgba(job.cutout.rgba, job.work / "product.png")
+
+    # 2. agents
+    def _write_script(self, job: _Job, report: Callable) -> None:
+        job.script = write_script(job.spec, writer=self.registry.script_writer())
+        job.files["script.json"] = job.work / "script.json"
+        artifacts.write_json(job.files["script.json"], artifacts.script_document(job.script, None))
+
+    # 3. init
+    def _init(self, job: _Job, report: Callable) -> None:
+        spec = job.spec
+        job.track = speak(job.script, job.voice, speed=spec.voice_settings.speed,
+                          segment_duration_s=spec.segment_duration, fps=FPS)
+        report(0.5)
+        artifacts.write_json(job.files["script.json"], artifacts.script_document(job.script, job.track))
+        job.files["voice.wav"] = job.work / "voice.wav"
+        write_wav(job.files["voice.wav"], job.track.speech.samples,
+                  sample_rate=job.track.speech.sample_rate)
+        job.audio = self._background.submit(scene_setup.mix_track, job.spec, job.track, self.catalog,
+                                            self.registry, job.work)
+        try:
+            built = scene_setup.build(spec, job.track, job.cutout, persona=job.persona,
+                                      animator=self.registry.animator(), configs=self.catalog.root)
+        except ValueError as exc:
+            raise PersonaInvalid(f"persona {job.persona.id!r} cannot be animated: {exc}",
+                                 details={"persona_id": job.persona.id}) from None
+        job.scene, job.patches, job.captions = built
+
+    # 4. generation
+    def _generate(self, job: _Job, report: Callable) -> None:
+        width, height = job.spec.frame_size
+        job.files["video.mp4"] = job.work / "video.mp4"
+        job.stills = generate_video(
+            job.scene, job.patches, out_path=job.files["video.mp4"], width=width, height=height,
+            fps=FPS, frame_count=job.track.frame_count, on_fraction=report, codec=self.codec,
+            still_times_s=scene_setup.still_times(job.track), timeout_s=self.settings.ffmpeg_timeout_s)
+
+    # 5. concat
+    def _concat(self, job: _Job, report: Callable) -> None:
+        job.files["audio.wav"] = job.audio.result()
+        job.files["final.mp4"] = job.work / "final.mp4"
+        mux(job.files["video.mp4"], job.files["audio.wav"], job.files["final.mp4"],
+            timeout_s=self.settings.ffmpeg_timeout_s)
+
+    # 6. audio
+    def _check_audio(self, job: _Job, report: Callable) -> None:
+        integrated, peak = measure_loudness(job.files["final.mp4"])
+        job.loudness = (integrated, peak)
+        if abs(integrated - LOUDNESS_TARGET_LUFS) > 1.0 or peak > -1.0:
+            raise RenderFailed(f"final mix measured {integrated:.1f} LUFS / {peak:.1f} dBTP, "
+                               f"outside -14 +-1 LUFS and -1 dBTP",
+                               details={"integrated_lufs": integrated, "true_peak_db": peak})
+
+    # 7. captions
+    def _write_captions(self, job: _Job, report: Callable) -> None:
+        job.files["captions.vtt"] = job.work / "captions.vtt"
+        scene_setup.write_captions(job.captions, job.files["captions.vtt"])
+
+    # 8. complete
+    def _complete(self, job: _Job, report: Callable) -> None:
+        job.files.update(scene_setup.write_pictures(job.stills, job.script, job.track, job.work,
+                                                    configs=self.catalog.root))
+
+    def _finish(self, job: _Job, tracker: StageTracker, out_dir: Path, stopped_at: str | None,
+                wall_s: float) -> RenderResult:
+        report = build_report(job, tracker, wall_s, stopped_at, self.registry.profile)
+        job.files["report.json"] = job.work / "report.json"
+        artifacts.write_json(job.files["report.json"], report)
+        keep = job.files if stopped_at else {k: v for k, v in job.files.items() if k in CONTRACT_FILES}
+        return RenderResult(job.spec.job_id, artifacts.publish(keep, out_dir), stopped_at, report)
+
+
+def build_report(job: _Job, tracker: StageTracker, wall_s: float, stopped_at: str | None,
+                 profile: dict[str, str]) -> dict[str, Any]:
+    own, child = peak_rss_mb()
+    duration = job.track.duration_s if job.track else None
+    stages = {name: {"wall_s": round(t.wall_s, 3), "cpu_s": round(t.cpu_s, 3),
+                     "peak_rss_mb": round(t.peak_rss_mb, 1)} for name, t in tracker.timings.items()}
+    gen = tracker.timings.get("generation")
+    return {
+        "job_id": job.spec.job_id, "stopped_at": stopped_at, "profile": profile,
+        "persona_id": job.persona.id if job.persona else None,
+        "voice_id": job.voice_entry.id if job.voice_entry else None,
+        "script_writer": job.script.writer if job.script else None,
+        "cutout_method": job.cutout.method if job.cutout else None,
+        "width": job.spec.frame_size[0], "height": job.spec.frame_size[1], "fps": FPS,
+        "frames": job.track.frame_count if job.track else None,
+        "video_duration_s": duration, "stages": stages, "total_wall_s": round(wall_s, 3),
+        "realtime_factor": round(wall_s / duration, 3) if duration else None,
+        "generation_fps": round(job.track.frame_count / gen.wall_s, 1) if gen and job.track else None,
+        "peak_rss_mb": round(own, 1), "peak_child_rss_mb": round(child, 1),
+        "loudness": {"integrated_lufs": job.loudness[0], "true_peak_db": job.loudness[1]}
+        if job.loudness else None,
+    }

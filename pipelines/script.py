@@ -1,0 +1,42 @@
+"""The `agents` stage: a script sized to the video, from whichever writer the profile names.
+
+    script = write_script(spec, writer=registry.script_writer())
+    [s.text for s in script.segments]     # one entry per segment
+"""
+
+from __future__ import annotations
+
+from engine.errors import ScriptTooLong
+from engine.spec import JobSpec
+from models.base import Script, ScriptBrief, ScriptTooLongError, ScriptWriter
+
+# A natural UGC speaking rate for the bundled voices at speed 1.0.
+WORDS_PER_SECOND = 2.5
+
+
+def brief_for(spec: JobSpec) -> ScriptBrief:
+    custom = spec.custom_script
+    return ScriptBrief(
+        product_name=spec.product_name,
+        segment_count=spec.segment_count,
+        segment_duration_s=float(spec.segment_duration),
+        structure=spec.script_structure,
+        tone=spec.script_tone,
+        selling_points=() if custom else tuple(spec.key_selling_points),
+        cta_text=None if custom else spec.cta_text,
+        environment=spec.environment_description,
+        custom_script=custom,
+        words_per_second=WORDS_PER_SECOND * spec.voice_settings.speed,
+        seed=spec.seed,
+    )
+
+
+def write_script(spec: JobSpec, *, writer: ScriptWriter) -> Script:
+    try:
+        return writer.write(brief_for(spec))
+    except ScriptTooLongError as exc:
+        raise ScriptTooLong(
+            f"custom_script is too long for {spec.segment_count} x {spec.segment_duration} s: {exc}",
+            details={"segment_count": spec.segment_count, "segment_duration": spec.segment_duration,
+                     "words": exc.words, "budget_words": exc.budget},
+        ) from None

@@ -1,0 +1,102 @@
+#!/usr/bin/env python3
+"""Render one job locally.
+
+    python scripts/render_one.py configs/jobs/demo.json --out out/demo [--profile cpu]
+                                 [--stop-at STAGE] [--resolution draft]
+
+Writes final.mp4, thumbnail.jpg, captions.vtt, script.json, storyboard.png and report.json into
+--out. A relative local product_image_url is read relative to the spec file. On failure: exit
+code 1 (2 for a bad command line), no final.mp4, and the error object as the last stderr line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import traceback
+from pathlib import Path
+from urllib.parse import urlparse
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from engine.catalog import Catalog  # noqa: E402
+from engine.errors import InvalidJobSpec, RenderFailed, UGenError  # noqa: E402
+from engine.settings import Settings  # noqa: E402
+from engine.spec import STAGES, JobSpec, parse_job  # noqa: E402
+from engine.terminal import ProgressPrinter, timing_table  # noqa: E402
+from models.registry import Registry  # noqa: E402
+from pipelines.render import CONTRACT_FILES, RenderPipeline  # noqa: E402
+
+
+def _args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description="Render one U-Gen job into a video.")
+    parser.add_argument("spec", type=Path, help="job spec JSON file")
+    parser.add_argument("--out", type=Path, required=True, help="output directory")
+    parser.add_argument("--profile", default=None, help="backend profile (default: cpu)")
+    parser.add_argument("--stop-at", choices=STAGES, default=None, help="stop after this stage")
+    parser.add_argument("--resolution", choices=("draft", "hd", "standard"), default=None,
+                        help="override video_resolution")
+    return parser.parse_args(argv)
+
+
+def _load_spec(args: argparse.Namespace, catalog: Catalog) -> JobSpec:
+    try:
+        raw = json.loads(args.spec.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise InvalidJobSpec(f"cannot read job spec {args.spec}: {exc}") from None
+    if isinstance(raw, dict):
+        url = raw.get("product_image_url")
+        if isinstance(url, str) and not urlparse(url).scheme and not Path(url).is_absolute():
+            raw["product_image_url"] = str((args.spec.parent / url).resolve())
+        if args.stop_at:
+            raw["stop_at_stage"] = args.stop_at
+        if args.resolution:
+            raw["video_resolution"] = args.resolution
+    template = None
+    if isinstance(raw, dict) and raw.get("template_id"):
+        template = catalog.template(raw["template_id"]).config
+    return parse_job(raw, template=template)
+
+
+def _clear(out_dir: Path) -> None:
+    """A failed render must not leave an earlier run's video looking like its result."""
+    for name in CONTRACT_FILES:
+        (out_dir / name).unlink(missing_ok=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _args(argv)
+    settings = Settings.from_env()
+    profile = args.profile or settings.profile
+    catalog = Catalog(settings.configs_dir)
+    _clear(args.out)
+    try:
+        spec = _load_spec(args, catalog)
+        registry = Registry.from_profile(settings.configs_dir / "profiles" / f"{profile}.yaml",
+                                         cache_dir=settings.cache_dir)
+        pipeline = RenderPipeline(registry=registry, catalog=catalog, settings=settings)
+        printer = ProgressPrinter(sys.stderr)
+        result = pipeline.run(spec, out_dir=args.out, allow_local_files=True,
+                              on_progress=printer.update)
+        printer.close()
+    except UGenError as exc:
+        _clear(args.out)
+        print(json.dumps(exc.to_dict()), file=sys.stderr)
+        return 1
+    except Exception as exc:  # the outermost boundary: every failure ends with a code
+        if os.environ.get("UGEN_DEBUG"):
+            traceback.print_exc()
+        _clear(args.out)
+        error = RenderFailed(f"render failed: {type(exc).__name__}: {exc}")
+        print(json.dumps(error.to_dict()), file=sys.stderr)
+        return 1
+    print(timing_table(result.report))
+    for name, path in sorted(result.artifacts.items()):
+        print(f"{name:<14} {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
