@@ -30,7 +30,8 @@ class Sprite:
         alpha = crop[..., 3:4].astype(np.uint16)
         alpha = alpha + (alpha >> 7)  # 0..255 -> 0..256 so ">> 8" divides exactly at the ends
         self.inv_alpha = (256 - alpha).astype(np.uint16)
-        self.premul = crop[..., :3].astype(np.uint16) * alpha
+        # +128 rounds the final >> 8 to nearest; the sum stays below 2**16
+        self.premul = crop[..., :3].astype(np.uint16) * alpha + 128
         self.h, self.w = crop.shape[:2]
 
     def blend_onto(self, frame: np.ndarray, x: int, y: int) -> None:

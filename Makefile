@@ -1,0 +1,29 @@
+# Everything installs from this repo's own files into .venv; targets are idempotent.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test test-fast sysdeps services clean
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+# ffprobe for the tests' container checks (the render itself uses the ffmpeg in imageio-ffmpeg).
+sysdeps:
+	@command -v ffprobe >/dev/null || { apt-get update -q && apt-get install -y -q --no-install-recommends ffmpeg; }
+
+demo: $(STAMP)
+	$(PY) scripts/render_one.py configs/jobs/demo.json --out out/demo
+
+test: $(STAMP) sysdeps
+	$(PY) -m pytest -q
+
+test-fast: $(STAMP)
+	$(PY) -m pytest -q -m "not integration"
+
+clean:
+	rm -rf out .cache .pytest_cache

@@ -1,0 +1,80 @@
+import pytest
+
+from engine.errors import InvalidJobSpec
+from engine.spec import parse_job
+
+MINIMAL = {"product_name": "Glow Serum", "product_image_url": "https://example.com/a.png",
+           "segment_count": 3}
+
+
+def test_a_minimal_job_gets_ugen_defaults():
+    spec = parse_job(MINIMAL)
+    assert spec.segment_duration == 8
+    assert spec.aspect_ratio == "9:16"
+    assert spec.video_resolution == "standard"
+    assert spec.interaction_mode == "holdable"
+    assert spec.script_structure == "standard_5phase"
+    assert spec.script_tone == "conversational"
+    assert spec.caption_style == "tiktok_karaoke"
+    assert spec.music_volume == 0.15
+    assert spec.job_id  # generated when omitted
+
+
+@pytest.mark.parametrize(("aspect", "resolution", "size"), [
+    ("9:16", "standard", (1080, 1920)), ("16:9", "standard", (1920, 1080)),
+    ("1:1", "standard", (1080, 1080)), ("9:16", "draft", (360, 640)), ("16:9", "hd", (1280, 720)),
+])
+def test_frame_size_follows_aspect_ratio_and_resolution(aspect, resolution, size):
+    spec = parse_job({**MINIMAL, "aspect_ratio": aspect, "video_resolution": resolution})
+    assert spec.frame_size == size
+
+
+def test_a_missing_required_field_is_reported_in_the_seed_422_shape():
+    with pytest.raises(InvalidJobSpec) as caught:
+        parse_job({"product_name": "Glow Serum", "segment_count": 3})
+    error = caught.value.to_dict()["error"]
+    assert error["code"] == "INVALID_JOB_SPEC"
+    assert error["details"]["detail"] == [
+        {"type": "missing", "loc": ["body", "product_image_url"], "msg": "Field required"}]
+    assert "product_image_url" in error["message"]
+
+
+@pytest.mark.parametrize(("field", "value"), [
+    ("segment_count", 0), ("segment_count", 11), ("segment_duration", 2), ("segment_duration", 11),
+    ("aspect_ratio", "4:3"), ("music_volume", 1.5), ("interaction_mode", "juggle"),
+    ("stop_at_stage", "render"), ("product_name", "   "), ("key_selling_points", [""]),
+])
+def test_out_of_range_values_name_the_field_and_echo_the_input(field, value):
+    with pytest.raises(InvalidJobSpec) as caught:
+        parse_job({**MINIMAL, field: value})
+    detail = caught.value.details["detail"]
+    assert detail[0]["loc"][:2] == ["body", field]
+    assert "msg" in detail[0] and "type" in detail[0]
+
+
+def test_unknown_fields_are_refused_so_typos_do_not_render_silently():
+    with pytest.raises(InvalidJobSpec) as caught:
+        parse_job({**MINIMAL, "segmnt_count": 4})
+    assert caught.value.details["detail"][0]["type"] == "extra_forbidden"
+
+
+def test_hosted_only_ugen_fields_are_accepted():
+    spec = parse_job({**MINIMAL, "video_model": "kling3_std", "qai_mode": "strict"})
+    assert spec.video_model == "kling3_std"
+
+
+def test_a_template_fills_only_what_the_job_leaves_out():
+    spec = parse_job({**MINIMAL, "music_mood": "chill"},
+                     template={"music_mood": "upbeat", "interaction_mode": "display_static"})
+    assert spec.music_mood == "chill"
+    assert spec.interaction_mode == "display_static"
+
+
+def test_a_non_object_body_is_invalid():
+    with pytest.raises(InvalidJobSpec):
+        parse_job(["not", "an", "object"])
+
+
+def test_caption_colours_must_be_hex():
+    with pytest.raises(InvalidJobSpec):
+        parse_job({**MINIMAL, "custom_caption_options": {"highlight_colour": "yellow"}})
