@@ -22,7 +22,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import quote, urljoin, urlsplit
 from urllib.request import url2pathname
 
 import numpy as np
@@ -38,9 +38,11 @@ REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 METADATA_HOSTNAMES = frozenset({"metadata", "metadata.google.internal", "metadata.goog",
                                 "instance-data", "instance-data.ec2.internal"})
 CHUNK_BYTES = 64 * 1024
+URL_SAFE = "/%:@!$&'()*+,;=?~"  # left as they are in a request path or query
 # Magic numbers of formats we refuse, so the message can name what was sent.
 REFUSED_MAGIC = ((b"II*\x00", "TIFF"), (b"MM\x00*", "TIFF"), (b"%PDF", "PDF"), (b"8BPS", "PSD"),
-                 (b"\x00\x00\x01\x00", "ICO"), (b"\xff\x0a", "JPEG XL"), (b"\x00\x00\x00\x0cJXL", "JPEG XL"))
+                 (b"\x00\x00\x01\x00", "ICO"), (b"\xff\x0a", "JPEG XL"),
+                 (b"\x00\x00\x00\x0cJXL", "JPEG XL"))
 IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
@@ -91,7 +93,8 @@ def _error(kind: type[UGenError], shown: str, reason: str, /, *, noun: str = "UR
 def _read_local(source: str, max_bytes: int) -> bytes:
     parts = urlsplit(source)
     if parts.scheme.lower() == "file" and parts.netloc not in ("", "localhost"):
-        raise _error(ProductImageForbidden, source, "names a remote host", host=parts.netloc)
+        raise _error(ProductImageForbidden, _shown(source), "names a remote host",
+                     host=parts.netloc)
     path = Path(url2pathname(parts.path) if parts.scheme else source)
     try:
         with path.open("rb") as handle:
@@ -120,19 +123,27 @@ def _parse_url(url: str) -> _Target:
         port = parts.port or (443 if scheme == "https" else 80)
     except ValueError as exc:
         raise _error(ProductImageForbidden, shown, "has an invalid port") from exc
-    if not parts.hostname:
+    try:  # an international name travels as its ASCII (punycode) form
+        host = parts.hostname.rstrip(".").encode("idna").decode("ascii") if parts.hostname else ""
+    except UnicodeError as exc:
+        raise _error(ProductImageForbidden, shown, "has an invalid host name") from exc
+    if not host:
         raise _error(ProductImageForbidden, shown, "has no host")
-    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-    return _Target(url, scheme, parts.hostname.rstrip("."), port, path, shown)
+    # Non-ASCII in the path is sent percent-encoded as UTF-8, as browsers do; "%" stays as is.
+    path = quote(parts.path or "/", safe=URL_SAFE)
+    path += f"?{quote(parts.query, safe=URL_SAFE)}" if parts.query else ""
+    return _Target(url, scheme, host, port, path, shown)
 
 
 def _shown(url: str) -> str:
     """The URL without credentials, query or fragment: those may hold secrets."""
     parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}{parts.path}"
+    host = parts.netloc.rpartition("@")[2]
+    return f"{parts.scheme}://{host}{parts.path}" if parts.scheme else parts.path
 
 
-def _checked_addresses(target: _Target, limits: FetchLimits, deadline: _Deadline) -> list[IpAddress]:
+def _checked_addresses(target: _Target, limits: FetchLimits,
+                       deadline: _Deadline) -> list[IpAddress]:
     """Every address the host resolves to; ProductImageForbidden if any is not public."""
     if target.host in METADATA_HOSTNAMES:
         raise _error(ProductImageForbidden, target.shown, "names a cloud metadata service",
@@ -142,34 +153,44 @@ def _checked_addresses(target: _Target, limits: FetchLimits, deadline: _Deadline
         reason = None if limits.allow_private_addresses else _address_problem(address)
         if reason is not None:
             raise _error(ProductImageForbidden, target.shown,
-                         f"resolves to a {reason} address ({address})", address=str(address),
-                         reason=reason)
+                         f"resolves to a non-public address ({address}: {reason})",
+                         address=str(address), reason=reason)
     return addresses
 
 
 def _resolve(target: _Target, deadline: _Deadline) -> list[IpAddress]:
-    # getaddrinfo has no timeout of its own, so it runs in a daemon thread we stop waiting for.
-    outcome: dict[str, object] = {}
+    try:
+        infos = _getaddrinfo_within(target.host, target.port, deadline.remaining())
+    except (OSError, UnicodeError) as exc:
+        if isinstance(exc, TimeoutError) or getattr(exc, "errno", None) == socket.EAI_AGAIN:
+            raise _error(ProductImageTimeout, target.shown,
+                         "has a host name that did not resolve in time") from exc
+        raise _error(ProductImageUnreachable, target.shown, "has a host name that does not resolve",
+                     host=target.host) from exc
+    # Scope ids ("fe80::1%eth0") are dropped: the address itself is what gets checked.
+    found = [ipaddress.ip_address(info[4][0].partition("%")[0]) for info in infos]
+    return list(dict.fromkeys(found))
+
+
+def _getaddrinfo_within(host: str, port: int, timeout_s: float) -> list[tuple]:
+    """socket.getaddrinfo has no timeout of its own: it runs in a daemon thread that is left
+    behind, not stopped, when time runs out."""
+    outcome: list[list[tuple] | OSError | UnicodeError] = []
 
     def lookup() -> None:
         try:
-            outcome["infos"] = socket.getaddrinfo(target.host, target.port, type=socket.SOCK_STREAM)
+            outcome.append(socket.getaddrinfo(host, port, type=socket.SOCK_STREAM))
         except (OSError, UnicodeError) as exc:
-            outcome["error"] = exc
+            outcome.append(exc)
 
     worker = threading.Thread(target=lookup, name="ugen-fetch-dns", daemon=True)
     worker.start()
-    worker.join(deadline.remaining())
-    error = outcome.get("error")
-    if worker.is_alive() or (isinstance(error, socket.gaierror) and error.errno == socket.EAI_AGAIN):
-        raise _error(ProductImageTimeout, target.shown,
-                     "has a host name that did not resolve in time") from error
-    if isinstance(error, (OSError, UnicodeError)):
-        raise _error(ProductImageUnreachable, target.shown, "has a host name that does not resolve",
-                     host=target.host) from error
-    # Scope ids ("fe80::1%eth0") are dropped: the address itself is what gets checked.
-    found = [ipaddress.ip_address(info[4][0].partition("%")[0]) for info in outcome["infos"]]
-    return list(dict.fromkeys(found))
+    worker.join(timeout_s)
+    if not outcome:
+        raise TimeoutError(f"resolving {host} took longer than {timeout_s:.1f} s")
+    if isinstance(outcome[0], (OSError, UnicodeError)):
+        raise outcome[0]
+    return outcome[0]
 
 
 def _address_problem(address: IpAddress) -> str | None:
@@ -226,7 +247,11 @@ def _secure(sock: socket.socket, target: _Target, watchdog: _Watchdog) -> ssl.SS
     tls = ssl.create_default_context().wrap_socket(
         sock, server_hostname=target.host, do_handshake_on_connect=False)
     watchdog.sock = tls  # the handshake is read under the same hard deadline
-    tls.do_handshake()
+    try:
+        tls.do_handshake()
+    except OSError:
+        tls.close()  # the plain socket was handed over to `tls`: this is the one to close
+        raise
     return tls
 
 
@@ -267,7 +292,8 @@ def _redirect_or_raise(response: http.client.HTTPResponse, target: _Target) -> s
     if status in (408, 429) or status >= 500:
         raise _error(ProductImageTimeout, target.shown, f"answered HTTP {status}", status=status)
     if not 200 <= status < 300:
-        raise _error(ProductImageUnreachable, target.shown, f"answered HTTP {status}", status=status)
+        raise _error(ProductImageUnreachable, target.shown, f"answered HTTP {status}",
+                     status=status)
     content_type = (response.getheader("Content-Type") or "").split(";")[0].strip().lower()
     if content_type in ("text/html", "application/xhtml+xml"):
         raise _error(ProductImageInvalid, target.shown, "is a web page, not an image",
@@ -343,8 +369,8 @@ def _open_image(data: bytes) -> Image.Image:
         kind = _refused_format(data)
         reason = (f"is {kind}, not one of PNG, JPEG, WebP, GIF, BMP" if kind
                   else "is not an image in a supported format (PNG, JPEG, WebP, GIF, BMP)")
-        raise ProductImageInvalid(f"The product image {reason}.",
-                                  details={"format": kind, "allowed": list(ALLOWED_FORMATS)}) from exc
+        details = {"format": kind, "allowed": list(ALLOWED_FORMATS)}
+        raise ProductImageInvalid(f"The product image {reason}.", details=details) from exc
     except (OSError, SyntaxError, ValueError, EOFError) as exc:
         raise ProductImageInvalid(f"The product image has a damaged header ({exc}).",
                                   details={"size": len(data)}) from exc
@@ -366,7 +392,7 @@ def _refused_format(data: bytes) -> str | None:
 
 
 def _to_rgba(image: Image.Image) -> np.ndarray:
-    if image.mode in ("I", "I;16", "I;16B", "I;16L", "I;16N", "F"):
+    if image.mode in ("I", "I;16", "I;16B", "I;16L", "I;16N"):
         # 16-bit grey: Pillow's convert would clip to 255 instead of scaling.
         grey = np.clip(np.asarray(image, dtype=np.float64) / 257.0, 0, 255).round().astype(np.uint8)
         image = Image.fromarray(grey)
