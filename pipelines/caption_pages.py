@@ -13,6 +13,7 @@ chosen to keep pages near TARGET_WORDS (karaoke) and to end on commas and short 
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -26,9 +27,12 @@ HOLD_S = 0.4  # a page stays up this long after its last word, unless the next o
 # (target, most) words per page: karaoke pages are read while spoken, subtitles fill lines.
 KARAOKE_WORDS = (4, 6)
 SUBTITLE_WORDS = (8, 12)
+CLAUSE_BONUS = 2.5
 _SENTENCE_END = (".", "!", "?", "…", "。", "！", "？")
 _CLAUSE_END = (",", ";", ":", "–", "—", "，")
 _CLOSERS = "\"'”’»)]"
+# A page in the making: its words and, per line, indices into them.
+Group = tuple[list[WordTiming], list[list[int]]]
 
 
 @dataclass(frozen=True)
@@ -60,7 +64,7 @@ def paginate(words: Sequence[WordTiming], style: CaptionStyle) -> list[CaptionPa
     """
     kept = [w for w in words if w.text.strip()]
     _check_order(kept)
-    groups: list[tuple[list[WordTiming], list[list[int]]]] = []
+    groups: list[Group] = []
     for run in _runs(kept):
         groups.extend(_split_run(run, style))
     pages = []
@@ -76,9 +80,11 @@ def paginate(words: Sequence[WordTiming], style: CaptionStyle) -> list[CaptionPa
 def _check_order(words: Sequence[WordTiming]) -> None:
     for i, word in enumerate(words):
         if word.end_s < word.start_s:
-            raise ValueError(f"word {i} ({word.text!r}) ends at {word.end_s} before it starts at {word.start_s}")
+            raise ValueError(f"word {i} ({word.text!r}) ends at {word.end_s} s, "
+                             f"before it starts at {word.start_s} s")
         if i and word.start_s < words[i - 1].start_s:
-            raise ValueError(f"word {i} ({word.text!r}) starts at {word.start_s}, before the word before it")
+            raise ValueError(f"word {i} ({word.text!r}) starts at {word.start_s} s, "
+                             "before the word before it")
 
 
 def _ends_with(text: str, marks: tuple[str, ...]) -> bool:
@@ -96,7 +102,7 @@ def _runs(words: list[WordTiming]) -> list[list[WordTiming]]:
     return runs
 
 
-def _split_run(run: list[WordTiming], style: CaptionStyle) -> list[tuple[list[WordTiming], list[list[int]]]]:
+def _split_run(run: list[WordTiming], style: CaptionStyle) -> list[Group]:
     """Best split of one run into pages that fit: dynamic programming over page ends."""
     target, most = KARAOKE_WORDS if style.karaoke else SUBTITLE_WORDS
     shapes = [shape_word(w.text, style) for w in run]
@@ -114,16 +120,18 @@ def _split_run(run: list[WordTiming], style: CaptionStyle) -> list[tuple[list[Wo
 
 
 def _page_cost(run: list[WordTiming], start: int, end: int, target: int) -> float:
-    cost = float((end - start - target) ** 2)
-    if end < len(run):  # a break inside the run: prefer commas and small pauses
+    # Half a point per word squared away from the target; a page that ends on a comma
+    # earns back what one or two extra words cost, a short pause a little less.
+    cost = 0.5 * (end - start - target) ** 2
+    if end < len(run):
         if _ends_with(run[end - 1].text, _CLAUSE_END):
-            cost -= 2.0
+            cost -= CLAUSE_BONUS
         if run[end].start_s - run[end - 1].end_s >= 0.25:
             cost -= 1.0
     return cost
 
 
-def _walk_back(run, choice) -> list[tuple[list[WordTiming], list[list[int]]]]:
+def _walk_back(run: list[WordTiming], choice: list) -> list[Group]:
     groups = []
     end = len(run)
     while end > 0:
@@ -135,36 +143,35 @@ def _walk_back(run, choice) -> list[tuple[list[WordTiming], list[list[int]]]]:
 
 def wrap_words(shapes: Sequence[WordShape | None], start: int, end: int,
                style: CaptionStyle) -> list[list[int]] | None:
-    """Lines (indices into `shapes`) for words start..end-1: fewest lines, then the
-    narrowest widest line. None when they need more than style.max_lines lines."""
+    """Lines (indices into `shapes`) for words start..end-1: fewest lines, then the most
+    even widths, a line ending on a comma preferred. None when more than style.max_lines."""
     drawn = [i for i in range(start, end) if shapes[i] is not None]
     if not drawn:
         return []
     space = line_metrics(style.font_path, style.font_px)[2]
-    n = len(drawn)
-    width = {(a, b): _line_width([shapes[i] for i in drawn[a:b]], space)
-             for a in range(n) for b in range(a + 1, n + 1)}
+    words = [shapes[i] for i in drawn]
     for count in range(1, style.max_lines + 1):
-        cuts = _balanced_cuts(n, count, width, style.box.w)
+        cuts = _best_cuts(words, count, space, style.box.w)
         if cuts is not None:
             return [drawn[a:b] for a, b in zip(cuts, cuts[1:])]
     return None
 
 
-def _balanced_cuts(n: int, count: int, width: dict, limit: int) -> list[int] | None:
-    # widest[k][b]: (widest line, cuts) for the first b words in k lines, every line <= limit.
-    widest: list[dict[int, tuple[float, list[int]]]] = [{0: (0.0, [0])}]
-    for _ in range(count):
-        row = {}
-        for a, (w_a, cuts) in widest[-1].items():
-            for b in range(a + 1, n + 1):
-                if width[(a, b)] > limit:
-                    break
-                candidate = (max(w_a, width[(a, b)]), cuts + [b])
-                if b not in row or candidate[0] < row[b][0]:
-                    row[b] = candidate
-        widest.append(row)
-    return widest[count][n][1] if n in widest[count] else None
+def _best_cuts(words: list[WordShape], count: int, space: float, limit: int) -> list[int] | None:
+    """Line starts for `count` lines, every line within `limit` px; a page holds a dozen
+    words at most, so trying every cut is cheap."""
+    best, best_score = None, math.inf
+    for inner in itertools.combinations(range(1, len(words)), count - 1):
+        cuts = [0, *inner, len(words)]
+        widths = [_line_width(words[a:b], space) for a, b in zip(cuts, cuts[1:])]
+        if max(widths) > limit:
+            continue
+        # A line break after a comma reads better, worth a tenth of the box in evenness.
+        commas = sum(_ends_with(words[b - 1].text, _CLAUSE_END) for b in cuts[1:-1])
+        score = max(widths) - 0.1 * limit * commas
+        if score < best_score:
+            best, best_score = cuts, score
+    return best
 
 
 def _pens(shapes: Sequence[WordShape], space: float) -> list[float]:
@@ -191,9 +198,11 @@ def place_page(page: CaptionPage, style: CaptionStyle) -> PagePlacement:
         baseline = round(top + cap + row * style.line_pitch_px)
         line_shapes = [shapes[i] for i in line]
         pens = _pens(line_shapes, space)
-        origin = style.box.x + (style.box.w - _line_width(line_shapes, space)) / 2 - line_shapes[0].left
+        slack = style.box.w - _line_width(line_shapes, space)
+        origin = style.box.x + slack / 2 - line_shapes[0].left
         for i, shape, pen in zip(line, line_shapes, pens):
-            boxes[i] = Box(round(origin + pen) + shape.left, baseline + shape.top, shape.width, shape.height)
+            boxes[i] = Box(round(origin + pen) + shape.left, baseline + shape.top,
+                           shape.width, shape.height)
     return _keep_inside(boxes, style.box)
 
 

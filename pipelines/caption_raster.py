@@ -36,9 +36,17 @@ def render_word(shape: WordShape, style: CaptionStyle) -> WordSprites:
     """Rasterise `shape` with its outline and drop shadow in both caption colours."""
     outline, fill = _masks(shape, style)
     shadow = _shadow(outline, style.shadow_px)
+    # Fill over outline gives the text layer, that layer over the shadow (drawn in the
+    # outline's dark colour) the sprite. In straight alpha the colour is then
+    # dark + (text - dark) * weight with weight = fill * outline / alpha, the same for any
+    # text colour, so only a 256-entry lookup per colour differs between the two sprites.
+    alpha = outline + shadow * (1.0 - outline)
+    weight = fill * outline / np.maximum(alpha, 1e-6)
+    weight_q = np.rint(weight * 255.0).astype(np.uint8)
+    alpha_q = np.rint(alpha * 255.0).astype(np.uint8)
     return WordSprites(
-        normal=_colour(outline, fill, shadow, style.text_rgb, style.stroke_rgb),
-        highlight=_colour(outline, fill, shadow, style.highlight_rgb, style.stroke_rgb),
+        normal=_colour(weight_q, alpha_q, style.text_rgb, style.stroke_rgb),
+        highlight=_colour(weight_q, alpha_q, style.highlight_rgb, style.stroke_rgb),
     )
 
 
@@ -65,19 +73,15 @@ def _shadow(outline: np.ndarray, shadow_px: int) -> np.ndarray:
     return np.asarray(blurred, dtype=np.float32) * (SHADOW_OPACITY / 255.0)
 
 
-def _colour(outline: np.ndarray, fill: np.ndarray, shadow: np.ndarray, text_rgb: RGB,
+def _colour(weight_q: np.ndarray, alpha_q: np.ndarray, text_rgb: RGB,
             stroke_rgb: RGB) -> Image.Image:
-    # Fill over outline gives the text layer; that layer over the shadow (in the outline's
-    # dark colour) gives the sprite. Straight alpha: colour = premultiplied sum / alpha.
-    text = np.asarray(text_rgb, np.float32)
+    ramp = np.arange(256, dtype=np.float32)[:, None] / 255.0
     dark = np.asarray(stroke_rgb, np.float32)
-    fill3 = fill[..., None]
-    layer_rgb = dark * (1.0 - fill3) + text * fill3
-    alpha = outline + shadow * (1.0 - outline)
-    premultiplied = layer_rgb * outline[..., None] + dark * (shadow * (1.0 - outline))[..., None]
-    rgb = premultiplied / np.maximum(alpha, 1e-6)[..., None]
-    rgba = np.dstack([rgb, alpha * 255.0])
-    return Image.fromarray(np.clip(rgba + 0.5, 0, 255).astype(np.uint8), "RGBA")
+    lut = np.rint(dark + (np.asarray(text_rgb, np.float32) - dark) * ramp).astype(np.uint8)
+    rgba = np.empty((*alpha_q.shape, 4), np.uint8)
+    rgba[..., :3] = lut[weight_q]
+    rgba[..., 3] = alpha_q
+    return Image.fromarray(rgba, "RGBA")
 
 
 def compose_page(placement: PagePlacement, sprites: Sequence[WordSprites | None],

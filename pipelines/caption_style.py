@@ -11,14 +11,17 @@ Everything scales with the frame's short side, so a 360x640 draft looks like a s
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from models.base import Box
 
 RGB = tuple[int, int, int]
+_HEX_COLOUR = re.compile(r"#[0-9A-Fa-f]{6}")
 
-DEFAULT_FONT_PATH = Path(__file__).resolve().parents[1] / "configs" / "fonts" / "Montserrat-ExtraBold.ttf"
+FONTS_DIR = Path(__file__).resolve().parents[1] / "configs" / "fonts"
+DEFAULT_FONT_PATH = FONTS_DIR / "Montserrat-ExtraBold.ttf"
 
 # Sizes as fractions of the frame's short side; 0.065 gives 70 px text on a 1080-wide 9:16.
 FONT_FRACTION = 0.065
@@ -67,13 +70,9 @@ class CaptionStyle:
 
 def parse_colour(value: str) -> RGB:
     """'#FFD400' -> (255, 212, 0). Raises ValueError naming the value."""
-    text = value.strip().lstrip("#")
-    if len(text) != 6:
+    if not _HEX_COLOUR.fullmatch(value):
         raise ValueError(f"colour must look like #FFD400, got {value!r}")
-    try:
-        return (int(text[0:2], 16), int(text[2:4], 16), int(text[4:6], 16))
-    except ValueError:
-        raise ValueError(f"colour must look like #FFD400, got {value!r}") from None
+    return (int(value[1:3], 16), int(value[3:5], 16), int(value[5:7], 16))
 
 
 def frame_shape(frame_w: int, frame_h: int) -> str:
@@ -101,26 +100,33 @@ def caption_style_for(
     "middle". When the scaled text needs more height than the nominal box, the box grows
     upwards ("lower") or about its centre ("middle"), never past the frame's top safe margin.
     """
-    if frame_w <= 0 or frame_h <= 0:
-        raise ValueError(f"frame size must be positive, got {frame_w}x{frame_h}")
-    (x0, x1), rows = _BOXES[frame_shape(frame_w, frame_h)]
-    if position not in rows:
-        raise ValueError(f"caption position must be 'lower' or 'middle', got {position!r}")
     if not 0.25 <= font_scale <= 4.0:
         raise ValueError(f"font_scale must be within 0.25-4.0, got {font_scale}")
     font_px = max(MIN_FONT_PX, round(FONT_FRACTION * min(frame_w, frame_h) * font_scale))
     stroke_px = max(1, round(font_px * STROKE_EM))
     shadow_px = max(1, round(font_px * SHADOW_EM))
-    top, bottom = rows[position]
-    left, right = round(x0 * frame_w), round(x1 * frame_w)
-    y0, y1 = _fit_rows(round(top * frame_h), round(bottom * frame_h), frame_h, position,
-                       _needed_height(font_px, stroke_px, 3 * shadow_px, max_lines=2))
+    needed_h = _needed_height(font_px, stroke_px, 3 * shadow_px, max_lines=2)
     return CaptionStyle(
         font_path=Path(font_path), font_px=font_px,
         text_rgb=parse_colour(text_colour), highlight_rgb=parse_colour(highlight_colour),
-        stroke_px=stroke_px, stroke_rgb=(0, 0, 0), box=Box(left, y0, right - left, y1 - y0),
+        stroke_px=stroke_px, stroke_rgb=(0, 0, 0),
+        box=caption_box(frame_w, frame_h, position=position, min_height=needed_h),
         karaoke=karaoke, max_lines=2, shadow_px=shadow_px,
     )
+
+
+def caption_box(frame_w: int, frame_h: int, *, position: str, min_height: int = 0) -> Box:
+    """The safe caption area of a frame, at least `min_height` px tall."""
+    if frame_w <= 0 or frame_h <= 0:
+        raise ValueError(f"frame size must be positive, got {frame_w}x{frame_h}")
+    (x0, x1), rows = _BOXES[frame_shape(frame_w, frame_h)]
+    if position not in rows:
+        raise ValueError(f"caption position must be 'lower' or 'middle', got {position!r}")
+    top, bottom = rows[position]
+    left, right = round(x0 * frame_w), round(x1 * frame_w)
+    y0, y1 = _fit_rows(round(top * frame_h), round(bottom * frame_h), frame_h, position,
+                       min_height)
+    return Box(left, y0, right - left, y1 - y0)
 
 
 def _needed_height(font_px: int, stroke_px: int, pad_px: int, *, max_lines: int) -> int:

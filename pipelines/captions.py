@@ -22,7 +22,7 @@ from __future__ import annotations
 import functools
 from bisect import bisect_right
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -54,7 +54,7 @@ class CaptionLayer:
     index of the highlighted word, or None.
     """
 
-    rgba: np.ndarray
+    rgba: np.ndarray = field(repr=False)
     x: int
     y: int
     key: tuple[int, int | None]
