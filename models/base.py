@@ -75,6 +75,14 @@ class ScriptTooLongError(ValueError):
         self.words, self.budget = words, budget
 
 
+class ScriptTooShortError(ValueError):
+    """A custom script with fewer words than segments: no split gives every segment a word."""
+
+    def __init__(self, message: str, *, words: int, segments: int) -> None:
+        super().__init__(message)
+        self.words, self.segments = words, segments
+
+
 class ScriptWriter(Protocol):
     name: str
 

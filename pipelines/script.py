@@ -6,9 +6,9 @@
 
 from __future__ import annotations
 
-from engine.errors import ScriptTooLong
+from engine.errors import InvalidJobSpec, ScriptTooLong
 from engine.spec import JobSpec
-from models.base import Script, ScriptBrief, ScriptTooLongError, ScriptWriter
+from models.base import Script, ScriptBrief, ScriptTooLongError, ScriptTooShortError, ScriptWriter
 
 # A natural UGC speaking rate for the bundled voices at speed 1.0.
 WORDS_PER_SECOND = 2.5
@@ -34,9 +34,15 @@ def brief_for(spec: JobSpec) -> ScriptBrief:
 def write_script(spec: JobSpec, *, writer: ScriptWriter) -> Script:
     try:
         return writer.write(brief_for(spec))
+    except ScriptTooShortError as exc:
+        raise InvalidJobSpec(
+            f"custom_script has {exc.words} words, fewer than segment_count {exc.segments}",
+            details={"detail": [{"type": "value_error", "loc": ["body", "custom_script"],
+                                 "msg": str(exc), "input": spec.custom_script}]},
+        ) from None
     except ScriptTooLongError as exc:
         raise ScriptTooLong(
-            f"custom_script is too long for {spec.segment_count} x {spec.segment_duration} s: {exc}",
+            f"script does not fit {spec.segment_count} x {spec.segment_duration} s: {exc}",
             details={"segment_count": spec.segment_count, "segment_duration": spec.segment_duration,
                      "words": exc.words, "budget_words": exc.budget},
         ) from None
