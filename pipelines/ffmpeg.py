@@ -88,10 +88,18 @@ def loudnorm_measure(path: Path, *, target_lufs: float, true_peak_db: float, lra
         ["-i", str(path), "-af",
          f"loudnorm=I={target_lufs}:TP={true_peak_db}:LRA={lra}:print_format=json",
          "-f", "null", "-"], timeout_s=timeout_s)
-    found = _LOUDNORM_JSON.search(stderr)
+    return loudnorm_stats(stderr)
+
+
+def loudnorm_stats(stderr: str) -> dict[str, str]:
+    """The JSON block a `loudnorm=...:print_format=json` run printed (the last one), as strings.
+
+    Pass 2 prints one too; its `normalization_type` says whether linear mode held.
+    """
+    found = _LOUDNORM_JSON.findall(stderr)
     if not found:
         raise EncoderError("loudnorm printed no measurement", details={"stderr_tail": _tail(stderr)})
-    return json.loads(found.group(0))
+    return json.loads(found[-1])
 
 
 _EBUR128_I = re.compile(r"Integrated loudness:\s+I:\s+(-?[\d.]+|-inf) LUFS")
