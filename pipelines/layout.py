@@ -39,10 +39,10 @@ def _box(w: int, h: int, x0: float, y0: float, x1: float, y1: float) -> Box:
 def layout_for(width: int, height: int) -> Layout:
     """Layout for a frame; the aspect ratio picks the arrangement."""
     ratio = width / height
-    if ratio < 0.8:  # 9:16, persona fills the frame, product at the right below the face
+    if ratio < 0.8:  # 9:16, persona fills the frame, product at the right below the chin
         return Layout(width, height, Box(0, 0, width, height),
-                      product=_box(width, height, 0.47, 0.40, 0.84, 0.585),
-                      card=_box(width, height, 0.45, 0.385, 0.84, 0.59),
+                      product=_box(width, height, 0.50, 0.43, 0.84, 0.60),
+                      card=_box(width, height, 0.48, 0.42, 0.84, 0.60),
                       end_product=_box(width, height, 0.20, 0.22, 0.80, 0.50),
                       end_text=_box(width, height, 0.09, 0.52, 0.84, 0.62))
     if ratio > 1.25:  # 16:9, persona panel on the left, product on the right
