@@ -81,6 +81,7 @@ class _Job:
     scene: Scene | None = None
     patches: Any = None
     captions: Any = None
+    boxes: dict[str, list[int]] = field(default_factory=dict)
     audio: Future | None = None
     stills: dict[float, np.ndarray] = field(default_factory=dict)
     loudness: tuple[float, float] | None = None
@@ -166,7 +167,8 @@ class RenderPipeline:
         except ValueError as exc:
             raise PersonaInvalid(f"persona {job.persona.id!r} cannot be animated: {exc}",
                                  details={"persona_id": job.persona.id}) from None
-        job.scene, job.patches, job.captions = built
+        job.scene, job.patches, job.captions, job.boxes = (built.scene, built.patches,
+                                                           built.captions, built.boxes)
 
     # 4. generation
     def _generate(self, job: _Job, report: Callable) -> None:
@@ -231,6 +233,7 @@ def build_report(job: _Job, tracker: StageTracker, wall_s: float, stopped_at: st
         "realtime_factor": round(wall_s / duration, 3) if duration else None,
         "generation_fps": round(job.track.frame_count / gen.wall_s, 1) if gen and job.track else None,
         "peak_rss_mb": round(own, 1), "peak_child_rss_mb": round(child, 1),
+        "frame_boxes": job.boxes,
         "loudness": {"integrated_lufs": job.loudness[0], "true_peak_db": job.loudness[1]}
         if job.loudness else None,
     }

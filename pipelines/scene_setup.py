@@ -1,13 +1,15 @@
 """Glue for the orchestrator's stages: what each one builds from the job and the catalog.
 
-    scene, patches, captions = build(spec, track, cutout, persona=entry, animator=animator,
-                                     configs=Path("configs"))
+    built = build(spec, track, cutout, persona=entry, animator=animator, configs=Path("configs"))
+    built.scene, built.patches, built.captions
 
 Kept apart from `render.py` so the orchestrator reads as the list of stages.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -15,7 +17,7 @@ from PIL import Image
 
 from engine.catalog import Catalog, PersonaEntry
 from engine.spec import JobSpec
-from models.base import Cutout, PersonaAnimator, PersonaImage, Script
+from models.base import Box, Cutout, PersonaAnimator, PersonaImage, Script
 from models.registry import Registry
 from pipelines import artifacts
 from pipelines.audio import load_music_file, mix_audio
@@ -77,8 +79,20 @@ def caption_track(spec: JobSpec, track: VoiceTrack, *, configs: Path) -> Caption
     return CaptionTrack(track.speech.words, style)
 
 
+@dataclass(frozen=True)
+class BuiltScene:
+    scene: Scene
+    patches: Iterator[np.ndarray]  # persona patches, one per frame until the end card covers it
+    captions: CaptionTrack
+    boxes: dict[str, list[int]]  # where the face and mouth are in the frame, for the report
+
+
+def _frame_box(box: Box, panel: Box) -> list[int]:
+    return [panel.x + box.x, panel.y + box.y, box.w, box.h]
+
+
 def build(spec: JobSpec, track: VoiceTrack, cutout: Cutout, *, persona: PersonaEntry,
-          animator: PersonaAnimator, configs: Path) -> tuple[Scene, object, CaptionTrack]:
+          animator: PersonaAnimator, configs: Path) -> BuiltScene:
     width, height = spec.frame_size
     layout = layout_for(width, height)
     image = np.asarray(Image.open(persona.image_path).convert("RGB"))
@@ -94,7 +108,11 @@ def build(spec: JobSpec, track: VoiceTrack, cutout: Cutout, *, persona: PersonaE
     animated_frames = min(track.frame_count, int((card_start + card.fade_s) * FPS) + 1)
     patches = animator.animate(prepared, track.speech, fps=FPS, frame_count=animated_frames,
                                seed=spec.seed)
-    return scene, patches, captions
+    boxes = {name: _frame_box(box, layout.panel) for name, box in
+             (("face", prepared.face), ("mouth", prepared.mouth), ("persona_roi", prepared.roi))}
+    boxes["product"] = [layout.product.x, layout.product.y, layout.product.w, layout.product.h]
+    boxes["card"] = [layout.card.x, layout.card.y, layout.card.w, layout.card.h]
+    return BuiltScene(scene, patches, captions, boxes)
 
 
 def still_times(track: VoiceTrack) -> list[float]:

@@ -1,0 +1,255 @@
+"""Integration: real short renders with the default CPU backends, checked as a viewer would."""
+
+from __future__ import annotations
+
+import json
+import struct
+import subprocess
+
+import av
+import cv2
+import numpy as np
+import pytest
+from PIL import Image
+
+from engine.spec import STAGES
+from pipelines.captions import CaptionTrack, caption_style_for
+from pipelines.ffmpeg import measure_loudness
+from pipelines.scene_setup import font_path
+from models.base import WordTiming
+from tests.conftest import JOBS, ffprobe, render
+
+pytestmark = pytest.mark.integration
+
+# Two short segments; the first ends early, so the persona is silent for about a second.
+SCRIPT = "This cup keeps my espresso hot. I reach for it every single morning."
+
+
+@pytest.fixture(scope="module")
+def vertical(pipeline, tmp_path_factory):
+    out = tmp_path_factory.mktemp("vertical")
+    result, events = render(pipeline, out, custom_script=SCRIPT, video_resolution="hd",
+                            music_mood="chill", persona_id="eileen", seed=3)
+    return result, events, out
+
+
+@pytest.fixture(scope="module")
+def frames(vertical):
+    """Every decoded frame of the vertical render, RGB (720x1280, ~8 s: about 0.6 GB)."""
+    _, _, out = vertical
+    with av.open(str(out / "final.mp4")) as container:
+        return [f.to_ndarray(format="rgb24") for f in container.decode(video=0)]
+
+
+def _words(out):
+    doc = json.loads((out / "script.json").read_text())
+    return [WordTiming(w["text"], w["start_s"], w["end_s"]) for w in doc["words"]]
+
+
+def _top_level_boxes(path):
+    boxes, offset, data = [], 0, path.read_bytes()
+    while offset + 8 <= len(data):
+        size, kind = struct.unpack(">I4s", data[offset:offset + 8])
+        if size == 1:
+            size = struct.unpack(">Q", data[offset + 8:offset + 16])[0]
+        boxes.append(kind.decode("latin-1"))
+        if size < 8:
+            break
+        offset += size
+    return boxes
+
+
+def test_the_video_meets_the_output_contract(vertical, ffprobe_available):
+    _, _, out = vertical
+    probe = ffprobe(out / "final.mp4")
+    video = next(s for s in probe["streams"] if s["codec_type"] == "video")
+    audio = next(s for s in probe["streams"] if s["codec_type"] == "audio")
+    assert (video["codec_name"], video["profile"], video["pix_fmt"]) == ("h264", "High", "yuv420p")
+    assert (video["width"], video["height"]) == (720, 1280)
+    assert video["r_frame_rate"] == video["avg_frame_rate"] == "30/1"
+    assert (video["color_space"], video["color_primaries"], video["color_transfer"],
+            video["color_range"]) == ("bt709", "bt709", "bt709", "tv")
+    assert (audio["codec_name"], audio["profile"], audio["sample_rate"], audio["channels"]) == (
+        "aac", "LC", "48000", 2)
+    assert abs(float(video["duration"]) - float(audio["duration"])) <= 1 / 30
+    boxes = _top_level_boxes(out / "final.mp4")
+    assert boxes.index("moov") < boxes.index("mdat")  # +faststart
+
+
+def test_the_mix_is_at_minus_14_lufs_with_headroom(vertical):
+    _, _, out = vertical
+    integrated, peak = measure_loudness(out / "final.mp4")
+    assert abs(integrated + 14.0) <= 1.0
+    assert peak <= -1.0
+
+
+def test_every_artifact_is_published_and_readable(vertical):
+    result, _, out = vertical
+    assert set(result.artifacts) == {"final.mp4", "thumbnail.jpg", "captions.vtt", "script.json",
+                                     "report.json", "storyboard.png"}
+    assert Image.open(out / "thumbnail.jpg").format == "JPEG"
+    assert Image.open(out / "storyboard.png").size[0] > 2 * Image.open(out / "storyboard.png").size[1] // 3
+    assert (out / "captions.vtt").read_text().startswith("WEBVTT")
+    report = json.loads((out / "report.json").read_text())
+    assert set(report["stages"]) == set(STAGES)
+    assert report["realtime_factor"] > 0 and report["peak_rss_mb"] > 0
+    spoken = " ".join(w.text for w in _words(out))
+    assert spoken == SCRIPT
+
+
+def test_progress_uses_ugen_stage_keys_in_order_and_never_decreases(vertical):
+    _, events, _ = vertical
+    stages = [stage for stage, _ in events]
+    order = [s for i, s in enumerate(stages) if i == 0 or stages[i - 1] != s]
+    assert order == list(STAGES)
+    percents = [p for _, p in events]
+    assert percents == sorted(percents) and percents[-1] == 100.0
+
+
+def _mouth_activity(frames, box, rest):
+    x, y, w, h = box
+    pad = h // 2
+    region = slice(y - pad, y + h + pad), slice(x, x + w)
+    reference = rest[region].astype(np.int16)
+    return np.array([np.abs(f[region].astype(np.int16) - reference).mean() for f in frames])
+
+
+def test_the_mouth_moves_with_the_voice_and_rests_in_the_silence(vertical, frames):
+    result, _, out = vertical
+    words = _words(out)
+    gap_start = max(w.end_s for w in words if w.text.endswith("hot."))
+    gap_end = min(w.start_s for w in words if w.text == "I")
+    assert gap_end - gap_start > 0.8
+    box = result.report["frame_boxes"]["mouth"]
+    rest = frames[int((gap_start + gap_end) / 2 * 30)]
+    activity = _mouth_activity(frames, box, rest)
+    speaking = np.zeros(len(frames), bool)
+    for w in words:
+        speaking[int(w.start_s * 30):int(w.end_s * 30) + 1] = True
+    silent = np.arange(len(frames))
+    silent = (silent > (gap_start + 0.25) * 30) & (silent < (gap_end - 0.1) * 30)
+    end_card = int(result.report["video_duration_s"] * 30 - 2.0 * 30)
+    talking = speaking.copy()
+    talking[end_card:] = False
+    assert activity[talking].mean() > 3 * max(activity[silent].mean(), 0.5)
+    corr = np.corrcoef(activity[:end_card], speaking[:end_card].astype(float))[0, 1]
+    assert corr > 0.4
+
+
+def _highlight_mask(frame):
+    r, g, b = (frame[..., i].astype(np.int16) for i in range(3))
+    return (r > 200) & (g > 160) & (b < 110)
+
+
+def test_the_highlighted_caption_word_is_the_word_being_spoken(vertical, frames):
+    _, _, out = vertical
+    words = _words(out)
+    style = caption_style_for(720, 1280, font_path=font_path(JOBS.parent), karaoke=True)
+    track = CaptionTrack(words, style)
+    checked = 0
+    for index, word in enumerate(words):
+        if word.end_s - word.start_s < 0.15:
+            continue
+        t = (word.start_s + word.end_s) / 2
+        layer = track.layer_at(t)
+        assert layer is not None and layer.words[layer.active] == word
+        mask = _highlight_mask(frames[int(round(t * 30))])
+        drawn = layer.word_boxes[layer.active]
+        ys, xs = np.nonzero(mask[drawn.y:drawn.y + drawn.h, drawn.x:drawn.x + drawn.w])
+        assert len(xs) > 20, f"no highlight on {word.text!r} at {t:.2f}s"
+        others = [b for i, b in enumerate(layer.word_boxes) if b is not None and i != layer.active]
+        for other in others:
+            inside = mask[other.y:other.y + other.h, other.x:other.x + other.w]
+            assert inside.sum() < 0.2 * len(xs), f"{word.text!r}: another word lit at {t:.2f}s"
+        checked += 1
+    assert checked >= 8
+
+
+def _product_match(frame, product_rgba, box, *, stretch=1.0):
+    """Best masked correlation of the product, scaled into `box` (optionally stretched)."""
+    h, w = product_rgba.shape[:2]
+    scale = min(box[2] / w, box[3] / h)
+    size = (max(1, round(w * scale * stretch)), max(1, round(h * scale)))
+    template = cv2.resize(product_rgba, size, interpolation=cv2.INTER_AREA)
+    x, y, bw, bh = box
+    pad = max(bw, bh) // 4
+    search = frame[max(0, y - pad):y + bh + pad, max(0, x - pad):x + bw + pad]
+    mask = (template[..., 3] > 200).astype(np.uint8)
+    scores = cv2.matchTemplate(search, template[..., :3], cv2.TM_CCOEFF_NORMED, mask=mask)
+    return float(np.nanmax(scores))
+
+
+def test_the_product_is_visible_and_undistorted_where_the_layout_puts_it(vertical, frames):
+    result, _, _ = vertical
+    product = np.asarray(Image.open(JOBS / "espresso_cup.png").convert("RGBA"))
+    box = result.report["frame_boxes"]["product"]
+    frame = frames[30]
+    true_shape = _product_match(frame, product, box)
+    assert true_shape > 0.8
+    assert true_shape > _product_match(frame, product, box, stretch=1.25) + 0.05
+
+
+def test_a_busy_photo_is_shown_as_a_card_on_16_9(pipeline, tmp_path):
+    result, _ = render(pipeline, tmp_path, aspect_ratio="16:9", interaction_mode="display_static",
+                       product_image_url=str(JOBS / "coffee.png"), segment_count=1,
+                       segment_duration=3, music_enabled=False, persona_id="grace")
+    assert result.report["cutout_method"] == "none"
+    with av.open(str(tmp_path / "final.mp4")) as container:
+        stream = container.streams.video[0]
+        assert (stream.width, stream.height) == (640, 360)
+        frame = next(container.decode(video=0)).to_ndarray(format="rgb24")
+    photo = np.asarray(Image.open(JOBS / "coffee.png").convert("RGBA"))
+    x, y, w, h = result.report["frame_boxes"]["card"]
+    inner = [x + round(0.08 * w), y + round(0.08 * h), round(0.84 * w), round(0.84 * h)]
+    assert _product_match(frame, photo, inner) > 0.8
+
+
+def test_a_square_render_has_the_square_size(pipeline, tmp_path):
+    render(pipeline, tmp_path, aspect_ratio="1:1", segment_count=1, segment_duration=3,
+           captions_enabled=False)
+    with av.open(str(tmp_path / "final.mp4")) as container:
+        stream = container.streams.video[0]
+        assert (stream.width, stream.height) == (360, 360)
+
+
+def test_stop_at_stage_keeps_that_stages_artifacts_and_no_video(pipeline, tmp_path):
+    result, events = render(pipeline, tmp_path, stop_at_stage="agents")
+    assert result.stopped_at == "agents"
+    assert {"script.json", "product.png", "report.json"} <= set(result.artifacts)
+    assert not (tmp_path / "final.mp4").exists()
+    assert events[-1][0] == "agents"
+
+
+def test_the_work_dir_is_removed_after_success_and_failure(pipeline, settings, tmp_path):
+    render(pipeline, tmp_path / "ok", segment_count=1, segment_duration=3, stop_at_stage="init")
+    with pytest.raises(Exception):
+        render(pipeline, tmp_path / "bad", product_image_url=str(tmp_path / "missing.png"))
+    assert list(settings.work_root.iterdir()) == []
+
+
+def test_render_one_fails_with_the_error_object_and_leaves_no_video(tmp_path):
+    spec = tmp_path / "job.json"
+    spec.write_text(json.dumps({"product_name": "X", "segment_count": 1,
+                                "product_image_url": "http://169.254.169.254/latest/meta-data"}))
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "final.mp4").write_bytes(b"stale video from an earlier run")
+    done = subprocess.run([".venv/bin/python", "scripts/render_one.py", str(spec), "--out", str(out)],
+                          capture_output=True, text=True, timeout=120, cwd=JOBS.parents[1])
+    assert done.returncode == 1
+    error = json.loads(done.stderr.strip().splitlines()[-1])["error"]
+    assert error["code"] == "PRODUCT_IMAGE_URL_FORBIDDEN"
+    assert not (out / "final.mp4").exists()
+
+
+def test_render_one_reports_an_invalid_spec_with_the_422_detail(tmp_path):
+    spec = tmp_path / "job.json"
+    spec.write_text(json.dumps({"product_name": "X", "segment_count": 40}))
+    done = subprocess.run([".venv/bin/python", "scripts/render_one.py", str(spec), "--out",
+                           str(tmp_path / "out")], capture_output=True, text=True, timeout=120,
+                          cwd=JOBS.parents[1])
+    assert done.returncode == 1
+    error = json.loads(done.stderr.strip().splitlines()[-1])["error"]
+    assert error["code"] == "INVALID_JOB_SPEC"
+    locs = [d["loc"] for d in error["details"]["detail"]]
+    assert ["body", "segment_count"] in locs and ["body", "product_image_url"] in locs
