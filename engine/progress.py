@@ -34,7 +34,6 @@ class StageTiming:
     wall_s: float
     cpu_s: float  # this process and its finished children (ffmpeg)
     peak_rss_mb: float  # this process's peak so far
-    peak_child_rss_mb: float  # largest finished child so far (ffmpeg)
 
 
 def _cpu_s() -> float:
@@ -42,11 +41,13 @@ def _cpu_s() -> float:
     return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
 
 
-def peak_rss_mb() -> tuple[float, float]:
-    """(this process, largest child) peak resident memory in MiB (Linux reports KiB)."""
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    return own, kids
+def peak_rss_mb() -> float:
+    """This process's peak resident memory in MiB (Linux reports KiB).
+
+    Subprocesses are measured on their own (see pipelines.encoder): the children's rusage
+    also counts the pages a child shared with this process before its exec.
+    """
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 class StageTracker:
@@ -76,8 +77,8 @@ class StageTracker:
         wall0, cpu0 = time.perf_counter(), _cpu_s()
         report(0.0)
         yield report
-        own, kids = peak_rss_mb()
-        self.timings[name] = StageTiming(name, time.perf_counter() - wall0, _cpu_s() - cpu0, own, kids)
+        self.timings[name] = StageTiming(name, time.perf_counter() - wall0, _cpu_s() - cpu0,
+                                         peak_rss_mb())
         report(1.0)
 
 

@@ -48,6 +48,6 @@ def timing_table(report: dict[str, Any]) -> str:
     if report.get("video_duration_s"):
         rows.append(f"video {report['video_duration_s']:.2f} s at {report['width']}x{report['height']}"
                     f", realtime factor {report['realtime_factor']:.2f}"
-                    f", peak memory {report['peak_rss_mb']:.0f} MiB (+ ffmpeg "
-                    f"{report['peak_child_rss_mb']:.0f} MiB)")
+                    f", peak memory {report['peak_rss_mb']:.0f} MiB"
+                    f" (+ encoder {report['encoder_peak_rss_mb'] or 0:.0f} MiB)")
     return "\n".join(rows)

@@ -51,6 +51,7 @@ class FrameEncoder:
         self._queue: queue.Queue[np.ndarray | None] = queue.Queue(maxsize=codec.queue_frames)
         self._error: BaseException | None = None
         self.frames_written = 0
+        self.peak_rss_mb: float | None = None  # ffmpeg's own peak, read just before it exits
         self._proc = subprocess.Popen(self._argv(codec), stdin=subprocess.PIPE,
                                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         self._stderr: list[bytes] = []
@@ -101,6 +102,7 @@ class FrameEncoder:
     def close(self) -> None:
         self._queue.put(None)
         self._writer.join(max(1.0, self._deadline - time.monotonic()))
+        self.peak_rss_mb = _peak_rss_mb(self._proc.pid)
         if self._proc.stdin and not self._proc.stdin.closed:
             try:
                 self._proc.stdin.close()
@@ -137,6 +139,22 @@ class FrameEncoder:
             self.close()
         else:
             self.abort()
+
+
+def _peak_rss_mb(pid: int) -> float | None:
+    """A live process's peak resident memory (Linux VmHWM; counts only since its exec).
+
+    The children's rusage is no use here: it also counts the pages a child shared with this
+    process between fork and exec.
+    """
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return None
+    for line in status.splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return None
 
 
 def mux(video: Path, audio: Path, out_path: Path, *, timeout_s: float,

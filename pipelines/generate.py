@@ -1,8 +1,9 @@
 """The `generation` stage: animate the persona, compose every frame, stream it to the encoder.
 
-    stills = generate_video(scene, patches, out_path=work / "video.mp4", width=1080,
-                            height=1920, fps=30, frame_count=720, still_times_s=[1.0, 12.0],
-                            on_fraction=report)
+    video = generate_video(scene, patches, out_path=work / "video.mp4", width=1080,
+                           height=1920, fps=30, frame_count=720, still_times_s=[1.0, 12.0],
+                           on_fraction=report)
+    video.stills[1.0]          # the composed frame at 1 s
 
 Frames flow persona -> compositor -> encoder one at a time; the only frames kept are the few
 stills asked for (thumbnail, storyboard), copied as they pass.
@@ -11,6 +12,7 @@ stills asked for (thumbnail, storyboard), copied as they pass.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -21,11 +23,17 @@ from pipelines.encoder import FrameEncoder, VideoCodec
 REPORT_EVERY_FRAMES = 15
 
 
+@dataclass(frozen=True)
+class GeneratedVideo:
+    stills: dict[float, np.ndarray]  # the frames nearest each requested time
+    encoder_peak_rss_mb: float | None
+
+
 def generate_video(scene: Scene, patches: Iterator[np.ndarray], *, out_path: Path, width: int,
                    height: int, fps: int, frame_count: int, still_times_s: Sequence[float],
                    on_fraction: Callable[[float], None], codec: VideoCodec = VideoCodec(),
-                   timeout_s: float = 600.0) -> dict[float, np.ndarray]:
-    """Encode `frame_count` frames; returns copies of the frames nearest `still_times_s`."""
+                   timeout_s: float = 600.0) -> GeneratedVideo:
+    """Encode `frame_count` frames, keeping the frames nearest `still_times_s`."""
     wanted: dict[int, list[float]] = {}
     for t in still_times_s:
         wanted.setdefault(min(frame_count - 1, round(t * fps)), []).append(t)
@@ -40,4 +48,4 @@ def generate_video(scene: Scene, patches: Iterator[np.ndarray], *, out_path: Pat
             if index % REPORT_EVERY_FRAMES == 0:
                 on_fraction(index / frame_count)
     on_fraction(1.0)
-    return stills
+    return GeneratedVideo(stills, encoder.peak_rss_mb)

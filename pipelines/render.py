@@ -84,6 +84,7 @@ class _Job:
     boxes: dict[str, list[int]] = field(default_factory=dict)
     audio: Future | None = None
     stills: dict[float, np.ndarray] = field(default_factory=dict)
+    encoder_peak_rss_mb: float | None = None
     loudness: tuple[float, float] | None = None
     files: dict[str, Path] = field(default_factory=dict)
 
@@ -174,10 +175,11 @@ class RenderPipeline:
     def _generate(self, job: _Job, report: Callable) -> None:
         width, height = job.spec.frame_size
         job.files["video.mp4"] = job.work / "video.mp4"
-        job.stills = generate_video(
+        video = generate_video(
             job.scene, job.patches, out_path=job.files["video.mp4"], width=width, height=height,
             fps=FPS, frame_count=job.track.frame_count, on_fraction=report, codec=self.codec,
             still_times_s=scene_setup.still_times(job.track), timeout_s=self.settings.ffmpeg_timeout_s)
+        job.stills, job.encoder_peak_rss_mb = video.stills, video.encoder_peak_rss_mb
 
     # 5. concat
     def _concat(self, job: _Job, report: Callable) -> None:
@@ -216,7 +218,7 @@ class RenderPipeline:
 
 def build_report(job: _Job, tracker: StageTracker, wall_s: float, stopped_at: str | None,
                  profile: dict[str, str]) -> dict[str, Any]:
-    own, child = peak_rss_mb()
+    own = peak_rss_mb()
     duration = job.track.duration_s if job.track else None
     stages = {name: {"wall_s": round(t.wall_s, 3), "cpu_s": round(t.cpu_s, 3),
                      "peak_rss_mb": round(t.peak_rss_mb, 1)} for name, t in tracker.timings.items()}
@@ -232,7 +234,8 @@ def build_report(job: _Job, tracker: StageTracker, wall_s: float, stopped_at: st
         "video_duration_s": duration, "stages": stages, "total_wall_s": round(wall_s, 3),
         "realtime_factor": round(wall_s / duration, 3) if duration else None,
         "generation_fps": round(job.track.frame_count / gen.wall_s, 1) if gen and job.track else None,
-        "peak_rss_mb": round(own, 1), "peak_child_rss_mb": round(child, 1),
+        "peak_rss_mb": round(own, 1),
+        "encoder_peak_rss_mb": round(job.encoder_peak_rss_mb, 1) if job.encoder_peak_rss_mb else None,
         "frame_boxes": job.boxes,
         "loudness": {"integrated_lufs": job.loudness[0], "true_peak_db": job.loudness[1]}
         if job.loudness else None,
