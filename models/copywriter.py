@@ -8,12 +8,13 @@
 
 How it writes: the structure's phases (hook, problem, ..., cta) are laid over exactly
 `segment_count` segments, neighbours merged when there are fewer segments and the middle phases
-repeated when there are more. Each segment gets a word budget from its duration and
-`words_per_second` (80-90 % of what fits; 55-75 % for the last one, which an end card follows)
-and a list of slots, one per sentence it may hold. A small dynamic programme picks one phrasing
-per slot, in the order `random.Random(seed)` shuffled them, so that the words land in the budget
-and no sentence or verbal habit repeats. Selling points are sorted by grammar (adjective, noun,
-verb phrase, fragment, sentence) so each is worked into a phrasing that fits it.
+repeated when there are more (`copy_plan`). Each segment gets a word budget from its duration
+and `words_per_second` (80-90 % of what fits; 55-75 % for the last one, which an end card
+follows) and a list of slots, one per sentence it may hold. A small dynamic programme picks one
+phrasing per slot, in the order `random.Random(seed)` shuffled them, so that the words land in
+the budget and no sentence or verbal habit repeats (`copy_fit`). Selling points are sorted by
+grammar (adjective, noun, verb phrase, fragment, sentence; `copy_language`) so each is worked
+into a phrasing that fits it.
 
 A custom script is never reworded: it is split at sentence ends (see `split_custom`). Raises
 `ScriptTooLongError` (words, budget) when the user's own words, a custom script or the product
@@ -25,88 +26,25 @@ from __future__ import annotations
 
 import math
 import random
-from collections import Counter
-from dataclasses import dataclass, replace
-from itertools import combinations, product
+from dataclasses import replace
+from itertools import product
 
 from models import copy_phrases as cp
 from models.base import (Script, ScriptBrief, ScriptSegment, ScriptTooLongError,
                          ScriptTooShortError)
-from models.copy_phrases import (Item, capitalise, clean_name, place_phrase, point_item,
-                                 sentences, speakable, split_custom)
+from models.copy_fit import CORE, EXTRA, Line, Slot, WordFitter
+from models.copy_language import (Item, capitalise, clean_name, place_phrase, point_item,
+                                  speakable, split_custom)
+from models.copy_plan import (POINT_PHASES, USER_RATE_SLACK, Budget, Part, assign_parts,
+                              partition_phases, points_per_segment, segment_phases,
+                              stretch_budget)
 
 __all__ = ["ScriptTooLongError", "ScriptTooShortError", "TemplateCopywriter", "speakable",
            "split_custom"]
 
-PHASES = {"standard_5phase": ("hook", "problem", "solution", "proof", "cta"),
-          "problem_solution": ("hook", "problem", "agitate", "solution", "cta")}
-# Which phases take the extra segments when there are more segments than phases, in turn.
-GROWTH = {"standard_5phase": ("proof", "solution", "problem"),
-          "problem_solution": ("solution", "agitate", "solution", "problem")}
-POINT_PHASES = {"standard_5phase": ("solution", "proof"), "problem_solution": ("solution",),
-                "listicle": ("point",)}
-WEIGHTS = {"cta": 0.6, "agitate": 0.8}
-BAND, LAST_BAND = (0.8, 0.9), (0.55, 0.75)
-USER_RATE_SLACK = 1.4  # the user's own words may be spoken this much faster than the natural rate
-# Scores: a phase's first sentence is worth having; extra ones only to reach the band, so a
-# segment says it in fewer, fuller sentences; then the seeded order; then fresh wording.
-CORE, EXTRA, RANK_COST, STALE_COST = 10.0, -0.3, 0.01, 0.4
 # A bank that runs dry in a long script borrows from its neighbour (ranked after its own lines).
 SPILL = {"problem": "agitate", "agitate": "problem", "solution_more": "proof",
          "proof": "solution_more", "hook_more": "cta_lead"}
-# Words a creator would not say twice in one breath; reused across segments only when needed.
-HABITS = ("okay", "honestly", "seriously", "literally", "obsess", "game changer", "huge", "love",
-          "trust me", "so,", "oh,", "plus,", "you guys", "wow", "worth", "genuinely", "real deal",
-          "every single day", "in addition", "notably", "actually", "you need", "right?", "sold",
-          "zero", "nothing", "total", "every time", "same", "product", "consider", "have been")
-
-
-@dataclass(frozen=True)
-class Budget:
-    """Words a segment may hold: aim for lo..hi, never above cap."""
-
-    lo: int
-    hi: int
-    cap: int
-
-    @classmethod
-    def for_segment(cls, duration_s: float, words_per_second: float, *, last: bool) -> Budget:
-        fits = duration_s * words_per_second
-        low, high = LAST_BAND if last else BAND
-        cap = math.floor(fits + 1e-9)
-        lo = min(cap, math.ceil(low * fits - 1e-9))
-        return cls(lo, max(lo, min(cap, math.floor(high * fits + 1e-9))), cap)
-
-    def distance(self, words: int) -> int:
-        return max(self.lo - words, words - self.hi, 0)
-
-
-@dataclass(frozen=True)
-class Line:
-    text: str
-    template: str
-    words: int
-    stale: int = 0  # habits and phrasings this script has already used
-
-
-@dataclass(frozen=True)
-class Slot:
-    """One sentence a segment may hold: its phrasings in preference order."""
-
-    phase: str
-    lines: tuple[Line, ...]
-    required: bool = False
-    weight: float = EXTRA
-
-
-@dataclass(frozen=True)
-class Part:
-    """One phase inside a segment; `nth` counts earlier parts of the same phase."""
-
-    phase: str
-    nth: int
-    items: tuple[int, ...] = ()  # selling points (or list items) the part carries
-    with_hook: bool = False  # the segment opens with the hook
 
 
 class TemplateCopywriter:
@@ -154,63 +92,6 @@ def _write_custom(brief: ScriptBrief) -> tuple[list[ScriptSegment], list[str]]:
     return [ScriptSegment("custom", part) for part in split_custom(text, n)], notes
 
 
-def _phases(structure: str, n: int, items: int, bearers: int) -> list[str]:
-    """The phase of each segment-to-be; extra segments go first to carrying `bearers` point
-    phases, then to the structure's growth phases in turn."""
-    if structure == "listicle":  # segments beyond the items (tiny budgets) share experience
-        return ["hook", *["point"] * items, *["proof"] * (n - 2 - items), "cta"]
-    phases, growth = list(PHASES[structure]), GROWTH[structure]
-    carriers = sum(p in POINT_PHASES[structure] for p in phases)
-    extra = [growth[0]] * min(max(0, bearers - carriers), max(0, n - len(phases)))
-    extra += [growth[i % len(growth)] for i in range(n - len(phases) - len(extra))]
-    for phase in extra:
-        phases.insert(max(j for j, p in enumerate(phases) if p == phase) + 1, phase)
-    return phases
-
-
-def _partition(phases: list[str], n: int) -> list[list[str]]:
-    """Contiguous groups, the heaviest as light as possible (the last one holds less)."""
-    if n >= len(phases):
-        return [[phase] for phase in phases]
-
-    def groups(cuts: tuple[int, ...]) -> list[list[str]]:
-        bounds = (0, *cuts, len(phases))
-        return [phases[a:b] for a, b in zip(bounds, bounds[1:])]
-
-    def load(cuts: tuple[int, ...]) -> tuple:
-        found = groups(cuts)
-        loads = [sum(WEIGHTS.get(p, 1.0) for p in g) for g in found]
-        loads[-1] /= LAST_BAND[1] / BAND[1]
-        return (max(loads), loads[-1], loads)
-
-    if n >= 3 and phases[-1] == "cta":  # the call to action gets a segment of its own
-        return [*_partition(phases[:-1], n - 1), ["cta"]]
-    return groups(min(combinations(range(1, len(phases)), n - 1), key=load))
-
-
-def _assign(groups: list[list[str]], structure: str, points: int) -> list[list[Part]]:
-    seen: Counter[str] = Counter()
-    plan = []
-    for group in groups:
-        plan.append([])
-        for phase in group:
-            plan[-1].append(Part(phase, seen[phase], with_hook="hook" in group))
-            seen[phase] += 1
-    bearers = [(s, i) for s, parts in enumerate(plan) for i, part in enumerate(parts)
-               if part.phase in POINT_PHASES[structure]]
-    for index in range(points if bearers else 0):
-        # Spread in order from the first carrier; a surplus goes to later ones, as the first
-        # solution also has the product to introduce.
-        spot = index * len(bearers) // points if points <= len(bearers) else \
-            len(bearers) - 1 - (points - 1 - index) * len(bearers) // points
-        s, i = bearers[spot]
-        plan[s][i] = replace(plan[s][i], items=plan[s][i].items + (index,))
-    if structure == "listicle":  # one list item per point part, in order
-        plan = [[replace(p, items=(p.nth,)) if p.phase == "point" else p for p in parts]
-                for parts in plan]
-    return plan
-
-
 class _Draft:
     """One script being written: the brief's words prepared, the seeded choices, what is used."""
 
@@ -228,9 +109,7 @@ class _Draft:
         self.tiny = brief.segment_duration_s * brief.words_per_second < 6
         self.items: list[Item] = []
         self.naming = "hook"
-        self.used: set[str] = set()
-        self.habits: Counter[str] = Counter()
-        self.templates: set[str] = set()
+        self.fitter = WordFitter()
 
     # --- planning -------------------------------------------------------------------------
 
@@ -239,7 +118,7 @@ class _Draft:
         segments = []
         for number, (parts, budget) in enumerate(zip(plan, budgets), start=1):
             slots = self._slots(parts, budget, shuffle=True)
-            chosen = self._fit(slots, budget) or self._fallback(slots)
+            chosen = self.fitter.fit(slots, budget) or self.fitter.fallback(slots)
             if sum(line.words for _, line in chosen) > budget.cap:
                 notes.append(f"segment {number} runs over its {budget.cap}-word time")
             phases = [p for i, (p, _) in enumerate(chosen) if i == 0 or chosen[i - 1][0] != p]
@@ -266,7 +145,7 @@ class _Draft:
                 if all(need <= limit(bud) for need, bud in zip(needs, budgets)):
                     return plan, budgets, self._left_out(k)
         limit = math.floor(b.segment_duration_s * b.words_per_second * USER_RATE_SLACK + 1e-9)
-        return plan, [_stretch(need, bud, limit) for need, bud in zip(needs, budgets)], \
+        return plan, [stretch_budget(need, bud, limit) for need, bud in zip(needs, budgets)], \
             self._left_out(0) + ["the product name and call to action run above the natural rate"]
 
     def _layout(self, points: int, naming: str) -> list[list[Part]]:
@@ -274,15 +153,15 @@ class _Draft:
         self.naming, self.items = naming, self.points[:points]
         if structure == "listicle" and not self.tiny:  # a numbered reason per segment
             self.items += self.generic[:max(0, n - 2 - points)]
-        per = _points_per_segment(Budget.for_segment(
+        per = points_per_segment(Budget.for_segment(
             self.brief.segment_duration_s, self.brief.words_per_second, last=False))
-        phases = _phases(structure, n, len(self.items), math.ceil(points / per))
-        groups = _partition(phases, n)
-        return _assign(groups, structure, 0 if structure == "listicle" else points)
+        phases = segment_phases(structure, n, len(self.items), math.ceil(points / per))
+        groups = partition_phases(phases, n)
+        return assign_parts(groups, structure, 0 if structure == "listicle" else points)
 
     def _need(self, parts: list[Part], budget: Budget) -> float:
         """Fewest words the segment's required sentences take (inf: too many points)."""
-        if sum(len(p.items) for p in parts) > _points_per_segment(budget):
+        if sum(len(p.items) for p in parts) > points_per_segment(budget):
             return math.inf
         slots = self._slots(parts, budget, shuffle=False)
         return sum(min(line.words for line in s.lines) for s in slots if s.required)
@@ -408,54 +287,6 @@ class _Draft:
                             n=cp.NUMBER_WORDS[index], N=cp.NUMBER_WORDS[index].capitalize(),
                             ordinal=cp.ORDINALS[index], Ordinal=cp.ORDINALS[index].capitalize())
 
-    # --- fitting --------------------------------------------------------------------------
-
-    def _fit(self, slots: list[Slot], budget: Budget) -> list[tuple[str, Line]]:
-        slots = [self._prefer(slot) for slot in slots]
-        for _ in range(12):
-            chosen = _choose(slots, budget)
-            clash = self._clash(chosen)
-            if clash is None:
-                break
-            index, line = chosen[clash]
-            if slots[index].required and len(slots[index].lines) == 1:
-                break  # a required sentence with no other phrasing stays
-            slots[index] = replace(slots[index], lines=tuple(
-                other for other in slots[index].lines if other != line))
-        for _, line in chosen:
-            self.used.update(sentences(line.text))
-            self.habits.update(_habits(line.text))
-            self.templates.add(line.template)
-        return [(slots[index].phase, line) for index, line in chosen]
-
-    def _fallback(self, slots: list[Slot]) -> list[tuple[str, Line]]:
-        """The shortest line, fresh if any, for a segment nothing fits: better than silence."""
-        def cost(pair: tuple[Slot, Line]) -> tuple[bool, int]:
-            return bool(self.used.intersection(sentences(pair[1].text))), pair[1].words
-
-        slot, line = min(((slot, line) for slot in slots for line in slot.lines), key=cost)
-        self.used.update(sentences(line.text))
-        return [(slot.phase, line)]
-
-    def _prefer(self, slot: Slot) -> Slot:
-        fresh = [line for line in slot.lines if not self.used.intersection(sentences(line.text))]
-        if slot.required and not fresh:
-            fresh = list(slot.lines)
-        stale = [replace(line, stale=line.stale + sum(self.habits[h] for h in _habits(line.text))
-                         + (line.template in self.templates)) for line in fresh]
-        return replace(slot, lines=tuple(sorted(stale, key=lambda line: line.stale)))
-
-    def _clash(self, chosen: list[tuple[int, Line]]) -> int | None:
-        """Position of the first chosen line that repeats a sentence or a habit of this segment."""
-        seen_sentences, seen_habits = set(self.used), set()
-        for position, (_, line) in enumerate(chosen):
-            own, habits = sentences(line.text), _habits(line.text)
-            if seen_sentences.intersection(own) or seen_habits.intersection(habits):
-                return position
-            seen_sentences.update(own)
-            seen_habits.update(habits)
-        return None
-
 
 def _hi(budget: Budget) -> int:
     return budget.hi
@@ -467,44 +298,3 @@ def _snug(budget: Budget) -> int:
 
 def _cap(budget: Budget) -> int:
     return budget.cap
-
-
-def _stretch(need: float, budget: Budget, limit: int) -> Budget:
-    """A budget that holds `need` words (the user's own), or the error if not even at `limit`."""
-    if need > limit:
-        raise ScriptTooLongError(
-            f"the product name and call to action need {need:g} words; the segment fits "
-            f"{limit} even at 1.4x the speaking rate", words=int(need), budget=limit)
-    return budget if need <= budget.cap else Budget(int(need), int(need), int(need))
-
-
-def _points_per_segment(budget: Budget) -> int:
-    return max(1, budget.cap // 7)  # a point takes a sentence of five to seven words
-
-
-def _habits(text: str) -> set[str]:
-    lowered = text.lower()
-    return {habit for habit in HABITS if habit in lowered}
-
-
-def _choose(slots: list[Slot], budget: Budget) -> list[tuple[int, Line]]:
-    """One line (or none, if optional) per slot: closest to the band, then best filled."""
-    states: dict[int, tuple[float, tuple[tuple[int, Line], ...]]] = {0: (0.0, ())}
-    for index, slot in enumerate(slots):
-        gain = 0.0 if slot.required else slot.weight
-        options = [(line, gain - rank * RANK_COST - line.stale * STALE_COST)
-                   for rank, line in enumerate(slot.lines)]
-        if not slot.required or not slot.lines:
-            options.append((None, 0.0))
-        following: dict[int, tuple[float, tuple[tuple[int, Line], ...]]] = {}
-        for words, (score, path) in states.items():
-            for line, value in options:
-                total = words + (line.words if line else 0)
-                if total > budget.cap:
-                    continue
-                entry = (score + value, path + ((index, line),) if line else path)
-                if total not in following or entry[0] > following[total][0]:
-                    following[total] = entry
-        states = following or states
-    best = min(states, key=lambda words: (budget.distance(words), -states[words][0]))
-    return list(states[best][1])

@@ -12,11 +12,12 @@ it sounds, which keeps a 30 s bed well under half a second.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
+
+from models.synth_instruments import DRUMS, INSTRUMENTS, Note
 
 MOODS = ("upbeat", "chill", "inspiring")
 PEAK = 0.89  # about -1 dBFS, leaving the mix stage headroom
@@ -30,23 +31,10 @@ Chord = tuple[int, tuple[int, ...]]  # (root: semitones above the key, MIDI once
 
 
 @dataclass(frozen=True)
-class _Note:
-    """One sounding event. Times in beats; `midi` may be 0 for drums."""
-
-    part: str
-    start: float
-    length: float
-    midi: int
-    velocity: float
-    pan: float = 0.0  # -1 left .. 1 right
-    brightness: int = 2  # 0 (dark) .. 3 (bright), the pad and arp "filter"
-
-
-@dataclass(frozen=True)
 class _Mood:
     bpm: float
     progressions: tuple[tuple[Chord, ...], ...]
-    arrange: Callable[[tuple[Chord, ...], int, np.random.Generator], Iterator[_Note]]
+    arrange: Callable[[tuple[Chord, ...], int, np.random.Generator], Iterator[Note]]
 
 
 class SynthMusic:
@@ -106,75 +94,75 @@ def _bass(chord: Chord) -> int:
 
 
 def _arrange_upbeat(prog: tuple[Chord, ...], bars: int,
-                    rng: np.random.Generator) -> Iterator[_Note]:
+                    rng: np.random.Generator) -> Iterator[Note]:
     """Pop groove: offbeat key stabs, driving eighth-note bass, kick/clap/hat from bar 2."""
     for bar in range(bars):
         chord, t = prog[bar % len(prog)], bar * 4.0
-        yield from (_Note("pad", t, 4.0, m, 0.28, brightness=1) for m in _voicing(chord, 64))
+        yield from (Note("pad", t, 4.0, m, 0.28, brightness=1) for m in _voicing(chord, 64))
         for beat in (0.5, 1.5, 2.5, 3.5):
-            yield from (_Note("keys", t + beat, 0.3, m, 0.42, pan=0.25)
+            yield from (Note("keys", t + beat, 0.3, m, 0.42, pan=0.25)
                         for m in _voicing(chord, 69))
         root = _bass(chord)
         for eighth in range(8):
-            yield _Note("bass", t + eighth / 2, 0.45, root + (12 if eighth in (3, 7) else 0),
+            yield Note("bass", t + eighth / 2, 0.45, root + (12 if eighth in (3, 7) else 0),
                         0.4 if eighth % 2 == 0 else 0.3)
         if bar > 0 or bars == 1:
             yield from _drums(t, kicks=(0, 2, 2.5), snares=(1, 3), hats=0.5, rng=rng, swing=0.0)
 
 
 def _arrange_chill(prog: tuple[Chord, ...], bars: int,
-                   rng: np.random.Generator) -> Iterator[_Note]:
+                   rng: np.random.Generator) -> Iterator[Note]:
     """Laid-back: soft 7th-chord pads and electric piano, long bass notes, swung soft drums."""
     for bar in range(bars):
         chord, t = prog[bar % len(prog)], bar * 4.0
-        yield from (_Note("pad", t, 4.0, m, 0.4, brightness=0) for m in _voicing(chord, 62))
+        yield from (Note("pad", t, 4.0, m, 0.4, brightness=0) for m in _voicing(chord, 62))
         for beat, length in ((0.0, 1.5), (2.5, 1.0)):
-            yield from (_Note("ep", t + beat, length, m, 0.3, pan=-0.2)
+            yield from (Note("ep", t + beat, length, m, 0.3, pan=-0.2)
                         for m in _voicing(chord, 66))
         root = _bass(chord)
-        yield _Note("sub", t, 1.75, root, 0.42)
-        yield _Note("sub", t + 2.5, 1.25, root + (7 if rng.random() < 0.5 else 0), 0.34)
+        yield Note("sub", t, 1.75, root, 0.42)
+        yield Note("sub", t + 2.5, 1.25, root + (7 if rng.random() < 0.5 else 0), 0.34)
         yield from _drums(t, kicks=(0, 1.75, 2.5), snares=(1, 3), hats=0.5, rng=rng, swing=0.08,
                           level=0.6)
 
 
 def _arrange_inspiring(prog: tuple[Chord, ...], bars: int,
-                       rng: np.random.Generator) -> Iterator[_Note]:
+                       rng: np.random.Generator) -> Iterator[Note]:
     """A build: pads swell and open up, a sixteenth arpeggio runs throughout, drums join halfway."""
     for bar in range(bars):
         chord, t = prog[bar % len(prog)], bar * 4.0
         rise = bar / max(bars - 1, 1)
         bright = min(3, int(rise * 4))
-        yield from (_Note("pad", t, 4.0, m, 0.25 + 0.25 * rise, brightness=bright)
+        yield from (Note("pad", t, 4.0, m, 0.25 + 0.25 * rise, brightness=bright)
                     for m in _voicing(chord, 62))
         tones = _voicing(chord, 69) + [m + 12 for m in _voicing(chord, 69)]
         # four rising notes a beat, starting one chord tone higher in the bar's second half
         for step in range(16):
-            yield _Note("arp", t + step / 4, 0.22, tones[step % 4 + step // 8],
+            yield Note("arp", t + step / 4, 0.22, tones[step % 4 + step // 8],
                         (0.7 if step % 4 == 0 else 0.45) * (0.7 + 0.3 * rise),
                         pan=0.35 if step % 2 else -0.35, brightness=max(1, bright))
         for beat in range(4):
-            yield _Note("bass", t + beat, 0.9, _bass(chord), 0.3 + 0.12 * rise)
+            yield Note("bass", t + beat, 0.9, _bass(chord), 0.3 + 0.12 * rise)
         if bar >= bars // 2:
             yield from _drums(t, kicks=(0, 1, 2, 3), snares=(1, 3) if bar > 3 * bars // 4 else (),
                               hats=0.5, rng=rng, swing=0.0, level=0.5 + 0.4 * rise)
 
 
 def _drums(t: float, *, kicks, snares, hats: float, rng: np.random.Generator, swing: float,
-           level: float = 1.0) -> Iterator[_Note]:
+           level: float = 1.0) -> Iterator[Note]:
     """One bar of kick, snare and hat hits; hats every `hats` beats, off-beats pushed by `swing`."""
-    yield from (_Note("kick", t + k, 0.5, 0, 0.75 * level) for k in kicks)
-    yield from (_Note("snare", t + s, 0.5, 0, 0.9 * level) for s in snares)
+    yield from (Note("kick", t + k, 0.5, 0, 0.75 * level) for k in kicks)
+    yield from (Note("snare", t + s, 0.5, 0, 0.9 * level) for s in snares)
     for i in range(int(4 / hats)):
         offbeat = i % 2 == 1
         jitter = float(rng.uniform(0.85, 1.0))  # a touch of human variation in the hats
-        yield _Note("hat", t + i * hats + (swing if offbeat else 0.0), 0.1, 0,
+        yield Note("hat", t + i * hats + (swing if offbeat else 0.0), 0.1, 0,
                     (0.5 if offbeat else 0.32) * jitter * level, pan=0.3)
 
 
 # --- rendering -------------------------------------------------------------------------------
 
-def _render(notes: Iterator[_Note], *, n: int, sample_rate: int, beat_s: float,
+def _render(notes: Iterator[Note], *, n: int, sample_rate: int, beat_s: float,
             rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """Mix the notes into two (n, 2) float64 buffers, tonal parts and drums.
 
@@ -191,9 +179,9 @@ def _render(notes: Iterator[_Note], *, n: int, sample_rate: int, beat_s: float,
             continue
         key = (note.part, note.midi, round(note.length * beat_s * sample_rate), note.brightness)
         if key not in sounds:
-            sounds[key] = _INSTRUMENTS[note.part](note, note.length * beat_s, sample_rate, noise)
+            sounds[key] = INSTRUMENTS[note.part](note, note.length * beat_s, sample_rate, noise)
         sound = sounds[key][: n - start]
-        lane_key = (note.part in _DRUMS, note.pan)
+        lane_key = (note.part in DRUMS, note.pan)
         if lane_key not in lanes:
             lanes[lane_key] = np.zeros(n)
         lanes[lane_key][start:start + len(sound)] += note.velocity * sound
@@ -225,107 +213,3 @@ def _master(mix: np.ndarray, sample_rate: int) -> np.ndarray:
     mix[:fade_in] *= np.linspace(0.0, 1.0, fade_in)[:, None]
     mix[n - fade_out:] *= np.linspace(1.0, 0.0, fade_out)[:, None] ** 2
     return mix.astype(np.float32)
-
-
-def _hz(midi: int) -> float:
-    return 440.0 * 2.0 ** ((midi - 69) / 12)
-
-
-def _adsr(length_s: float, sample_rate: int, a: float, d: float, s: float, r: float) -> np.ndarray:
-    """Attack/decay/sustain for `length_s`, then release: linear segments, in samples."""
-    a, d = min(a, length_s), min(d, max(length_s - a, 0.0))
-    points_s = [0.0, a, a + d, max(length_s, a + d), max(length_s, a + d) + r]
-    return np.interp(np.arange(round(points_s[-1] * sample_rate)) / sample_rate,
-                     points_s, [0.0, 1.0, s, s, 0.0])
-
-
-@functools.cache
-def _wavetable(brightness: int) -> np.ndarray:
-    """One cycle of a band-limited saw whose upper harmonics roll off like a low-pass filter."""
-    k = np.arange(1, 17)[:, None]
-    phase = np.arange(4096) / 4096
-    amps = np.exp(-(k - 1) * (1.1 - 0.25 * brightness)) / k
-    table = (amps * np.sin(2 * np.pi * k * phase)).sum(axis=0)
-    return table / np.abs(table).max()
-
-
-def _osc(brightness: int, hz: float, count: int, sample_rate: int,
-         phase: float = 0.0) -> np.ndarray:
-    index = ((phase + hz / sample_rate * np.arange(count)) * 4096).astype(np.int64) & 4095
-    return _wavetable(brightness)[index]
-
-
-def _pad(note: _Note, length_s: float, sample_rate: int, noise: np.ndarray) -> np.ndarray:
-    """Two saws detuned by +-7 cents, slow attack and release: a warm, slowly beating pad."""
-    env = _adsr(length_s, sample_rate, 0.35, 0.6, 0.75, 0.9)
-    hz = _hz(note.midi)
-    voices = [_osc(note.brightness, hz * 2 ** (c / 1200), len(env), sample_rate, p)
-              for c, p in ((-7, 0.0), (7, 0.37))]
-    return 0.5 * (voices[0] + voices[1]) * env
-
-
-def _keys(note: _Note, length_s: float, sample_rate: int, noise: np.ndarray) -> np.ndarray:
-    """A short electric-piano stab: two-operator FM whose brightness decays with the note."""
-    env = _adsr(length_s, sample_rate, 0.005, 0.15, 0.4, 0.12)
-    t = np.arange(len(env)) / sample_rate
-    hz = _hz(note.midi)
-    index = 1.6 * np.exp(-t / 0.12)
-    return np.sin(2 * np.pi * hz * t + index * np.sin(2 * np.pi * hz * t)) * env
-
-
-def _ep(note: _Note, length_s: float, sample_rate: int, noise: np.ndarray) -> np.ndarray:
-    """A soft Rhodes-like tone: mellow FM plus a faint bell partial, long decay."""
-    env = _adsr(length_s, sample_rate, 0.01, 0.8, 0.35, 0.5)
-    t = np.arange(len(env)) / sample_rate
-    hz = _hz(note.midi)
-    tone = np.sin(2 * np.pi * hz * t + 0.8 * np.exp(-t / 0.4) * np.sin(2 * np.pi * hz * t))
-    return (tone + 0.08 * np.sin(2 * np.pi * 4 * hz * t) * np.exp(-t / 0.15)) * env
-
-
-def _bass_tone(note: _Note, length_s: float, sample_rate: int, noise: np.ndarray) -> np.ndarray:
-    """A round, slightly saturated bass with a plucked start."""
-    env = _adsr(length_s, sample_rate, 0.008, 0.12, 0.7, 0.06)
-    t = np.arange(len(env)) / sample_rate
-    hz = _hz(note.midi)
-    return np.tanh(1.8 * (np.sin(2 * np.pi * hz * t) + 0.25 * np.sin(4 * np.pi * hz * t))) * env
-
-
-def _sub(note: _Note, length_s: float, sample_rate: int, noise: np.ndarray) -> np.ndarray:
-    """A soft, nearly pure sine bass for slow grooves."""
-    env = _adsr(length_s, sample_rate, 0.03, 0.3, 0.8, 0.25)
-    t = np.arange(len(env)) / sample_rate
-    return np.sin(2 * np.pi * _hz(note.midi) * t) * env
-
-
-def _arp(note: _Note, length_s: float, sample_rate: int, noise: np.ndarray) -> np.ndarray:
-    """A plucked saw: quick attack, exponential decay."""
-    env = _adsr(length_s, sample_rate, 0.004, 0.02, 0.9, 0.08)
-    env *= np.exp(-np.arange(len(env)) / (0.12 * sample_rate))
-    return _osc(note.brightness, _hz(note.midi), len(env), sample_rate) * env
-
-
-def _kick(note: _Note, length_s: float, sample_rate: int, noise: np.ndarray) -> np.ndarray:
-    """A sine whose pitch drops from about 150 to 48 Hz: the classic electronic kick."""
-    t = np.arange(round(0.35 * sample_rate)) / sample_rate
-    phase = 2 * np.pi * (48 * t + 100 * 0.03 * (1 - np.exp(-t / 0.03)))
-    return np.sin(phase) * np.exp(-t / 0.12)
-
-
-def _snare(note: _Note, length_s: float, sample_rate: int, noise: np.ndarray) -> np.ndarray:
-    """A soft clap: band-passed noise burst over a short 190 Hz body."""
-    t = np.arange(round(0.25 * sample_rate)) / sample_rate
-    burst = np.diff(noise[: len(t) + 1])  # first difference lifts the noise to the clap range
-    burst = np.convolve(burst, np.ones(4) / 4, mode="same")
-    return 0.5 * burst * np.exp(-t / 0.05) + 0.35 * np.sin(2 * np.pi * 190 * t) * np.exp(-t / 0.04)
-
-
-def _hat(note: _Note, length_s: float, sample_rate: int, noise: np.ndarray) -> np.ndarray:
-    """A closed hat: twice-differenced (high-passed) noise with a very short decay."""
-    t = np.arange(round(0.06 * sample_rate)) / sample_rate
-    hiss = np.diff(noise[: len(t) + 2], n=2) / 4
-    return hiss * np.exp(-t / 0.015)
-
-
-_DRUMS = frozenset({"kick", "snare", "hat"})
-_INSTRUMENTS = {"pad": _pad, "keys": _keys, "ep": _ep, "bass": _bass_tone, "sub": _sub,
-                "arp": _arp, "kick": _kick, "snare": _snare, "hat": _hat}

@@ -16,7 +16,8 @@ import math
 import cv2
 import numpy as np
 
-from engine.fetch import decode_product_image, fetch_image_bytes
+from engine.fetch import fetch_image_bytes
+from engine.image_decode import decode_product_image
 from engine.settings import FetchLimits
 from models.base import Box, Cutout, CutoutBackend
 from pipelines.compositor import Layer, Placement, Sprite, paste_rgba

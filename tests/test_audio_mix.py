@@ -11,7 +11,7 @@ import pytest
 from models.base import PhonemeTiming, Speech, WordTiming
 from models.music_synth import SynthMusic
 from models.piper_voice import PiperVoiceBackend
-from pipelines import audio
+from pipelines import loudness
 from pipelines.audio import build_voice_track, load_music_file, mix_audio
 from pipelines.ffmpeg import decode_audio, measure_loudness, run_ffmpeg, write_wav
 
@@ -112,7 +112,7 @@ def test_a_level_that_misses_the_target_is_corrected_not_shipped(tmp_path, monke
                     "-c:a", "pcm_s16le", str(out_path)], timeout_s=60)
         return "dynamic"
 
-    monkeypatch.setattr(audio, "_loudnorm", quiet_loudnorm)
+    monkeypatch.setattr(loudness, "_loudnorm", quiet_loudnorm)
     voice = _buzz_speech([(0.5, 2.5), (3.0, 4.5)], duration_s=5.0)
     mix = mix_audio(voice, _low_drone(5.0), music_volume=0.2, out_path=tmp_path / "audio.wav",
                     work_dir=tmp_path)

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from engine.fetch import decode_product_image
+from engine.image_decode import decode_product_image
 from engine.settings import REPO_ROOT
 from models.cutout_classical import ClassicalCutout
 

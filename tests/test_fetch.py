@@ -24,7 +24,8 @@ from PIL import Image
 from engine import fetch
 from engine.errors import (ProductImageForbidden, ProductImageInvalid, ProductImageTimeout,
                            ProductImageTooLarge, ProductImageUnreachable)
-from engine.fetch import decode_product_image, fetch_image_bytes
+from engine.fetch import fetch_image_bytes
+from engine.image_decode import decode_product_image
 from engine.settings import FetchLimits
 
 LOCAL = FetchLimits(timeout_s=5.0, allow_private_addresses=True)

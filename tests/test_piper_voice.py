@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from models import piper_voice
-from models.piper_voice import Phone, PiperVoiceBackend, align_words
+from models.piper_voice import PiperVoiceBackend
+from models.word_alignment import Phone, align_words
 
 SCRIPT = "Don't sleep on this serum. It's 24/7 hydration for your skin, and I've tried 3 brands!"
 TRICKY = "In the U.S.A., self-care is 3x better — it's well-made & 100% vegan."
