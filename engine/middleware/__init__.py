@@ -1,0 +1,28 @@
+"""The worker's cross-cutting concerns, one Dramatiq middleware each.
+
+    job_context    JobContextMiddleware, current_job(): the parsed job for everyone else
+    time_limits    JobTimeLimit: a time limit sized from the video's duration
+    single_render  SingleRender: one thread, prefetch 1
+    boot           WorkerBoot: models and connections once per process, after the fork
+    progress       Progress: throttled, signed progress events through the outbox
+    shutdown       GracefulShutdown: finish within the grace or hand the job back
+    liveness       Liveness, check_liveness(): age of the last progress, for a probe
+    metrics        Metrics: Prometheus counters and histograms
+    gpu_memory     GpuMemory: free what a job left on the GPU
+    log_redaction  RedactJobs: no callback secret in a log line
+"""
+
+from engine.middleware.boot import WorkerBoot
+from engine.middleware.gpu_memory import GpuMemory
+from engine.middleware.job_context import JobContext, JobContextMiddleware, current_job
+from engine.middleware.liveness import Liveness, check_liveness
+from engine.middleware.log_redaction import RedactJobs
+from engine.middleware.metrics import Metrics
+from engine.middleware.progress import Progress
+from engine.middleware.shutdown import GracefulShutdown, JobHandedBack
+from engine.middleware.single_render import SingleRender
+from engine.middleware.time_limits import JobTimeLimit
+
+__all__ = ["GpuMemory", "GracefulShutdown", "JobContext", "JobContextMiddleware", "JobHandedBack",
+           "JobTimeLimit", "Liveness", "Metrics", "Progress", "RedactJobs", "SingleRender", "WorkerBoot",
+           "check_liveness", "current_job"]

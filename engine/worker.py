@@ -1,0 +1,146 @@
+"""The queue worker: a Dramatiq broker from settings and the `render_job` actor on `renders`.
+
+    ugen-worker                # runs the line below with the settings' timeouts
+    dramatiq_queue_prefetch=1 python -m dramatiq engine.worker:setup \\
+        --processes 1 --threads 1 --queues renders --worker-shutdown-timeout 630000
+    ugen-worker check          # liveness probe: exit 0 alive, 1 not
+
+    send_job(broker_from_url("redis://127.0.0.1:6379/0"), job)   # what the API does
+
+Dramatiq calls `setup` in each worker process (it accepts a callable in place of a broker
+module), so importing this module connects to nothing and the models load after the fork.
+The message is one JSON object: the job spec with its `delivery` block. Settings come from
+the environment (engine/worker_settings.py, engine/storage.py); docs/worker.md has them all.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from functools import partial
+from typing import Any
+
+import dramatiq
+from dramatiq import Broker, Message
+from dramatiq.middleware import CurrentMessage, Retries, TimeLimit
+
+from engine.errors import PermanentError
+from engine.middleware import (
+    GpuMemory,
+    GracefulShutdown,
+    JobContextMiddleware,
+    JobTimeLimit,
+    Liveness,
+    Metrics,
+    Progress,
+    RedactJobs,
+    SingleRender,
+    WorkerBoot,
+    check_liveness,
+    current_job,
+)
+from engine.middleware.job_context import build_context
+from engine.runner import JobRunner, Runtime, should_retry
+from engine.storage import StorageSettings
+from engine.worker_settings import WorkerSettings
+
+ACTOR_NAME = "render_job"
+
+
+def _ms(seconds: float) -> int:
+    return int(seconds * 1000)
+
+
+def broker_from_url(url: str, *, middleware: list | None = None, settings: WorkerSettings | None = None) -> Broker:
+    """RabbitMQ for amqp:// URLs, Redis otherwise."""
+    if url.startswith(("amqp://", "amqps://")):
+        from dramatiq.brokers.rabbitmq import RabbitmqBroker
+
+        return RabbitmqBroker(url=url, middleware=middleware, confirm_delivery=True)
+    from dramatiq.brokers.redis import RedisBroker
+
+    s = settings or WorkerSettings()
+    # A dead worker's messages come back once its heartbeat is this old and a command rolls
+    # maintenance; Dramatiq's default chance (0.1 %) can leave them for many minutes.
+    return RedisBroker(url=url, middleware=middleware, heartbeat_timeout=_ms(s.redis_heartbeat_timeout_s),
+                       maintenance_chance=s.redis_maintenance_chance)
+
+
+def build_middleware(settings: WorkerSettings, runtime: Runtime) -> list:
+    """Order matters: `before_*` hooks run in this order, `after_*` hooks in reverse. The job
+    context comes first (and is cleared last); TimeLimit comes last so its timer covers only
+    the actor and is removed before any other after-hook runs."""
+    return [
+        JobContextMiddleware(runtime.parse),
+        RedactJobs(),
+        SingleRender(),
+        WorkerBoot(runtime),
+        Liveness(settings.liveness_dir, stall_s=settings.liveness_stall_s),
+        Metrics(port=settings.metrics_port),
+        JobTimeLimit(settings),
+        Progress(runtime, interval_s=settings.progress_interval_s),
+        GracefulShutdown(grace_s=settings.shutdown_grace_s),
+        GpuMemory(),
+        CurrentMessage(),
+        Retries(max_retries=settings.max_retries, min_backoff=_ms(settings.min_backoff_s),
+                max_backoff=_ms(settings.max_backoff_s)),
+        TimeLimit(),
+    ]
+
+
+def declare_actor(broker: Broker, settings: WorkerSettings, runner: JobRunner) -> Any:
+    def render_job(job: dict[str, Any]) -> None:
+        context = current_job() or build_context(CurrentMessage.get_current_message(), runner.runtime.parse)
+        runner.run(context)
+
+    return dramatiq.actor(
+        render_job, actor_name=ACTOR_NAME, queue_name=settings.queue, broker=broker,
+        max_retries=settings.max_retries, throws=(PermanentError,),
+        retry_when=partial(should_retry, max_retries=settings.max_retries),
+        min_backoff=_ms(settings.min_backoff_s), max_backoff=_ms(settings.max_backoff_s))
+
+
+def setup() -> Broker:
+    """Dramatiq's entry point in each worker process: `dramatiq engine.worker:setup`."""
+    settings = WorkerSettings.from_env()
+    runtime = Runtime(settings, StorageSettings.from_env())
+    broker = broker_from_url(settings.broker_url, middleware=build_middleware(settings, runtime), settings=settings)
+    dramatiq.set_broker(broker)
+    declare_actor(broker, settings, JobRunner(runtime, broker))
+    return broker
+
+
+def send_job(broker: Broker, job: dict[str, Any], *, queue: str = "renders", delay_s: float | None = None) -> Message:
+    """Enqueues one job (spec plus delivery block) for `render_job`, as the API does."""
+    broker.declare_queue(queue)
+    message = Message(queue_name=queue, actor_name=ACTOR_NAME, args=(job,), kwargs={}, options={})
+    return broker.enqueue(message, delay=int(delay_s * 1000) if delay_s else None)
+
+
+def dramatiq_argv(settings: WorkerSettings, *, processes: int) -> list[str]:
+    # Dramatiq must outwait the grace, or it would cut off a render that is about to finish.
+    shutdown_ms = int((settings.shutdown_grace_s + 30) * 1000)
+    return [sys.executable, "-m", "dramatiq", "engine.worker:setup", "--processes", str(processes),
+            "--threads", "1", "--queues", settings.queue, "--worker-shutdown-timeout", str(shutdown_ms)]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="ugen-worker", description="Render U-Gen jobs from the queue.")
+    parser.add_argument("command", nargs="?", choices=("run", "check"), default="run")
+    parser.add_argument("--processes", type=int, default=int(os.environ.get("UGEN_WORKER_PROCESSES", 1)),
+                        help="worker processes (one per GPU); default 1")
+    args = parser.parse_args(argv)
+    settings = WorkerSettings.from_env()
+    if args.command == "check":
+        alive, why = check_liveness(settings.liveness_dir)
+        print(why)
+        return 0 if alive else 1
+    argv_ = dramatiq_argv(settings, processes=args.processes)
+    # Fetch a message only when the one thread is free (Dramatiq reads this at start).
+    os.execve(sys.executable, argv_, {**os.environ, "dramatiq_queue_prefetch": "1"})
+    return 0  # not reached: exec replaces this process, so signals reach Dramatiq directly
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,103 @@
+"""End to end: a job sent like the API sends it, rendered by a separate worker process, uploaded
+to a real S3 server, its progress delivered signed to a real HTTP server. Redis and RabbitMQ."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import urllib.request
+
+import pytest
+
+from engine.settings import REPO_ROOT
+from engine.spec import STAGES
+from engine.worker import broker_from_url, send_job
+from tests.conftest import ffprobe
+from tests.worker_support.jobs import RABBITMQ_URL, make_job
+from tests.worker_support.servers import terminal
+
+pytest_plugins = ["tests.worker_support.fixtures"]  # real Redis, RabbitMQ, S3, API
+
+pytestmark = pytest.mark.integration
+
+
+def assert_contract(events: list[dict], job_id: str, bucket: str) -> dict:
+    """The event stream of one successful job, as ARCHITECTURE.md promises it."""
+    seqs = [e["seq"] for e in events]
+    assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs), seqs
+    percents = [e["progress_percent"] for e in events]
+    assert percents == sorted(percents), percents
+    assert all(e["current_stage"] in STAGES for e in events)
+    assert [e["status"] for e in events][-1] == "completed"
+    assert all(e["status"] == "processing" for e in events[:-1])
+    stages_seen = list(dict.fromkeys(e["current_stage"] for e in events))
+    assert stages_seen == [s for s in STAGES if s in stages_seen]  # in U-Gen's order
+    assert {"prepare", "generation", "complete"} <= set(stages_seen)
+    final = events[-1]
+    assert final["progress_percent"] == 100
+    assert final["final_video_url"].endswith(f"/{bucket}/renders/{job_id}/final.mp4")
+    assert final["size_bytes"] > 10_000
+    assert 2.0 < final["duration_s"] < 10.0
+    assert (final["width"], final["height"]) == (360, 640)
+    return final
+
+
+def run_one_job(start_worker, api, product_url, bucket, s3_proxy, tmp_path, **env):
+    worker = start_worker(**env)
+    job = make_job(product_url, api)
+    broker = broker_from_url(worker.env["UGEN_BROKER_URL"])
+    send_job(broker, job, queue=worker.env["UGEN_QUEUE"])
+    events = api.wait_for(terminal, job_id=job["job_id"], timeout_s=120)
+    final = assert_contract(events, job["job_id"], bucket)
+    video = urllib.request.urlopen(final["final_video_url"], timeout=10).read()
+    assert len(video) == final["size_bytes"]
+    downloaded = tmp_path / "final.mp4"
+    downloaded.write_bytes(video)
+    probe = ffprobe(downloaded)
+    assert float(probe["format"]["duration"]) == pytest.approx(final["duration_s"], abs=0.1)
+    assert {s["codec_type"] for s in probe["streams"]} == {"video", "audio"}
+    assert s3_proxy.writes(f"/{bucket}/renders/{job['job_id']}/final.mp4") == 1
+    assert not api.bad_signatures
+    return worker, job, events
+
+
+def test_a_job_sent_through_redis_is_rendered_uploaded_and_reported_in_order(
+        start_worker, api, product_url, bucket, s3_proxy, tmp_path, ffprobe_available):
+    worker, job, events = run_one_job(start_worker, api, product_url, bucket, s3_proxy, tmp_path)
+    metrics = urllib.request.urlopen(f"http://127.0.0.1:{worker.env['UGEN_METRICS_PORT']}/metrics").read().decode()
+    assert 'ugen_jobs_total{outcome="completed"} 1.0' in metrics
+    assert "ugen_stage_duration_seconds_count{stage=\"generation\"} 1.0" in metrics
+    assert "ugen_queue_wait_seconds_count 1.0" in metrics
+    assert "ugen_render_seconds_per_video_second_count 1.0" in metrics
+    probe = subprocess.run([sys.executable, "-m", "engine.worker", "check"], env=worker.env, cwd=REPO_ROOT,
+                           capture_output=True, text=True, timeout=30)
+    assert probe.returncode == 0, probe.stdout
+
+
+def test_a_job_sent_through_rabbitmq_is_rendered_uploaded_and_reported_in_order(
+        start_worker, api, product_url, bucket, s3_proxy, tmp_path, ffprobe_available, rabbitmq_queues):
+    run_one_job(start_worker, api, product_url, bucket, s3_proxy, tmp_path, UGEN_BROKER_URL=RABBITMQ_URL,
+                UGEN_QUEUE=rabbitmq_queues)
+
+
+def test_a_job_that_cannot_succeed_fails_at_once_with_its_error_code(start_worker, api, product_url):
+    worker = start_worker()
+    broker = broker_from_url(worker.env["UGEN_BROKER_URL"])
+    invalid = make_job(product_url, api, segment_count=0)
+    missing_image = make_job(product_url.replace("espresso_cup.png", "gone.png"), api)
+    for job in (invalid, missing_image):
+        send_job(broker, job, queue=worker.env["UGEN_QUEUE"])
+    for job, code in ((invalid, "INVALID_JOB_SPEC"), (missing_image, "PRODUCT_IMAGE_UNREACHABLE")):
+        events = api.wait_for(terminal, job_id=job["job_id"], timeout_s=60)
+        assert events[-1]["status"] == "failed" and events[-1]["error"]["code"] == code
+        assert events[-1]["attempt"] == 1 and not any("retrying" in e["message"] for e in events)
+        assert "Traceback" not in events[-1]["message"]
+
+
+def test_a_render_over_its_time_limit_is_stopped_and_reported_failed(start_worker, api, product_url):
+    worker = start_worker(UGEN_TIME_LIMIT_BASE_S="1.5", UGEN_TIME_LIMIT_PER_VIDEO_S="0", UGEN_MAX_RETRIES="0")
+    job = make_job(product_url, api, segments=2)
+    send_job(broker_from_url(worker.env["UGEN_BROKER_URL"]), job, queue=worker.env["UGEN_QUEUE"])
+    events = api.wait_for(terminal, job_id=job["job_id"], timeout_s=60)
+    assert events[-1]["status"] == "failed" and events[-1]["error"]["code"] == "RENDER_FAILED"
+    assert "time limit" in events[-1]["message"]

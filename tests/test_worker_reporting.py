@@ -1,0 +1,138 @@
+"""Progress events: their signature, the throttled reporter, the Redis outbox and its relay."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import threading
+import time
+import uuid
+
+import pytest
+
+from engine.errors import ProductImageUnreachable
+from engine.idempotency import Lease, ResultStore
+from engine.outbox import PENDING, Outbox, Relay
+from engine.reporting import ProgressReporter, encode, failed_event, processing_event, sign, signed_headers
+
+pytest_plugins = ["tests.worker_support.fixtures"]  # real Redis, RabbitMQ, S3, API
+
+
+def job_id() -> str:
+    return f"unit-{uuid.uuid4().hex[:10]}"
+
+
+def test_the_signature_is_hex_hmac_sha256_of_timestamp_dot_body():
+    body = encode({"job_id": "j1", "status": "processing"})
+    expected = hmac.new(b"s3cr3t", b"1700000000." + body, hashlib.sha256).hexdigest()
+    assert sign("s3cr3t", "1700000000", body) == expected
+    headers = signed_headers("s3cr3t", body, now_s=1700000000.7)
+    assert headers["X-UGen-Timestamp"] == "1700000000" and headers["X-UGen-Signature"] == expected
+
+
+def test_without_a_secret_events_go_unsigned_like_ugen_webhooks():
+    assert "X-UGen-Signature" not in signed_headers(None, b"{}")
+
+
+def test_a_failed_event_carries_the_error_in_the_seed_shape_and_no_traceback():
+    error = ProductImageUnreachable("product image returned HTTP 404", details={"status": 404})
+    body = failed_event(job_id="j", attempt=2, error=error, stage="prepare", percent=3.0)
+    assert body["error"] == {"code": "PRODUCT_IMAGE_UNREACHABLE", "message": error.message,
+                             "details": {"status": 404}}
+    assert (body["status"], body["attempt"], body["current_stage"]) == ("failed", 2, "prepare")
+
+
+def test_the_reporter_sends_every_stage_change_and_at_most_one_event_a_second_within_a_stage():
+    sent: list[tuple[float, str, float]] = []
+    reporter = ProgressReporter(lambda stage, pct: sent.append((time.monotonic(), stage, pct)), interval_s=0.5)
+    stages = ["prepare"] * 5 + ["generation"] * 150 + ["concat"] * 5
+    for i, stage in enumerate(stages):
+        reporter.update(stage, i * 100 / len(stages))
+        time.sleep(0.01)  # about 1.6 s of updates
+    reporter.close()
+    assert [s for _, s, _ in sent][:1] == ["prepare"]
+    assert {"prepare", "generation", "concat"} == {s for _, s, _ in sent}
+    within = [b[0] - a[0] for a, b in zip(sent, sent[1:], strict=False) if a[1] == b[1] == "generation"]
+    assert within and min(within) >= 0.45
+    assert len(sent) <= 3 + 1.6 / 0.5 + 2
+    assert sent[-1][1:] == ("concat", (len(stages) - 1) * 100 / len(stages))  # the last update flushed
+    assert [p for *_, p in sent] == sorted(p for *_, p in sent)
+
+
+def test_the_reporter_never_blocks_the_render_on_a_slow_emit():
+    release = threading.Event()
+    reporter = ProgressReporter(lambda stage, pct: release.wait(5), interval_s=0.0)
+    started = time.monotonic()
+    for i in range(1000):
+        reporter.update("generation", i / 10)
+    assert time.monotonic() - started < 0.5
+    release.set()
+    reporter.close()
+
+
+@pytest.fixture
+def outbox(redis_client):
+    return Outbox(redis_client, ttl_s=60, result_ttl_s=60)
+
+
+def event(job: str, stage: str, percent: float) -> dict:
+    return processing_event(job_id=job, attempt=1, stage=stage, percent=percent)
+
+
+def test_the_outbox_numbers_events_and_keeps_the_percent_from_going_down(outbox):
+    job = job_id()
+    first = outbox.append(job, event(job, "generation", 40.0))
+    second = outbox.append(job, event(job, "prepare", 3.0))  # a retry starting over
+    assert (first["seq"], second["seq"]) == (1, 2)
+    assert second["progress_percent"] == 40.0 and second["current_stage"] == "prepare"
+
+
+def test_the_outbox_refuses_progress_after_the_result_and_from_a_lost_lease(outbox, redis_client):
+    job = job_id()
+    lease = Lease.on_job(redis_client, job, ttl_s=5)
+    assert lease.acquire()
+    assert outbox.append(job, event(job, "init", 10.0), lease_token=lease.token)
+    assert outbox.append(job, event(job, "init", 11.0), lease_token="someone-else") is None
+    created, result = outbox.finish(job, {**event(job, "complete", 100.0), "status": "completed"},
+                                    delivery_attempt=1)
+    assert created and result.event["seq"] == 2
+    assert outbox.append(job, event(job, "complete", 100.0), lease_token=lease.token) is None
+    again, same = outbox.finish(job, {**event(job, "complete", 100.0), "status": "completed"},
+                                delivery_attempt=1)
+    assert not again and same.raw_event == result.raw_event
+    assert ResultStore(redis_client).get(job).raw_event == result.raw_event
+    assert [e["seq"] for e in outbox.pending(job)] == [1, 2]
+
+
+def test_a_recorded_result_sent_again_is_not_queued_twice(outbox):
+    job = job_id()
+    _, result = outbox.finish(job, {**event(job, "complete", 100.0), "status": "completed"}, delivery_attempt=1)
+    outbox.resend(job, result)
+    assert len(outbox.pending(job)) == 1
+
+
+def test_the_relay_delivers_signed_events_in_order_and_retries_while_the_api_is_down(outbox, redis_client, api):
+    job = job_id()
+    outbox.register(job, callback_url=api.url, secret=api.secret)
+    relay = Relay(redis_client, callback_timeout_s=2, max_backoff_s=0.2)
+    api.go_down()
+    for percent in (1.0, 2.0, 3.0):
+        outbox.append(job, event(job, "prepare", percent))
+    relay.deliver_due()
+    assert len(outbox.pending(job)) == 3 and redis_client.zscore(PENDING, job) > time.time() * 1000
+    api.come_up()
+    deadline = time.monotonic() + 5
+    while outbox.pending(job) and time.monotonic() < deadline:
+        relay.deliver_due()
+        time.sleep(0.05)
+    assert [e["seq"] for e in api.for_job(job)] == [1, 2, 3] and not api.bad_signatures
+    assert redis_client.zscore(PENDING, job) is None
+
+
+def test_the_relay_drops_an_event_the_api_refuses_for_good(outbox, redis_client, api):
+    job = job_id()
+    outbox.register(job, callback_url=api.url, secret=api.secret)
+    api.status = 422
+    outbox.append(job, event(job, "prepare", 1.0))
+    Relay(redis_client, callback_timeout_s=2, max_backoff_s=0.2).deliver_due()
+    assert outbox.pending(job) == [] and api.for_job(job) == []
