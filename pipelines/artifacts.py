@@ -30,7 +30,7 @@ BOARD_TILE_W = 360
 def write_thumbnail(frame: np.ndarray, path: Path) -> None:
     image = Image.fromarray(frame)
     image.thumbnail((THUMB_LONG_SIDE, THUMB_LONG_SIDE), Image.Resampling.LANCZOS)
-    image.save(path, "JPEG", quality=88, optimize=True)
+    image.save(path, "JPEG", quality=88)
 
 
 def _caption_block(text: str, font: ImageFont.FreeTypeFont, width: int) -> list[str]:
@@ -62,7 +62,7 @@ def write_storyboard(tiles: Sequence[tuple[np.ndarray, str]], path: Path, font_p
         board.paste(tile, (x, pad))
         for row, line in enumerate(block):
             draw.text((x + 8, pad + tile.height + 8 + 24 * row), line, font=font, fill=(235, 235, 235))
-    board.save(path, "PNG", optimize=True)
+    board.save(path, "PNG", compress_level=3)  # review image: speed over size
 
 
 def script_document(script: Script, track: VoiceTrack | None) -> dict[str, Any]:

@@ -157,9 +157,14 @@ def _peak_rss_mb(pid: int) -> float | None:
     return None
 
 
-def mux(video: Path, audio: Path, out_path: Path, *, timeout_s: float,
-        audio_bitrate: str = "192k") -> None:
-    """Video stream copied, audio encoded AAC-LC 48 kHz stereo, moov atom first."""
+def encode_audio(wav: Path, out_path: Path, *, timeout_s: float, bitrate: str = "192k") -> Path:
+    """AAC-LC 48 kHz stereo in an .m4a, made while the video is still being encoded."""
+    run_ffmpeg(["-i", str(wav), "-c:a", "aac", "-b:a", bitrate, "-ar", "48000", "-ac", "2",
+                str(out_path)], timeout_s=timeout_s)
+    return out_path
+
+
+def mux(video: Path, audio: Path, out_path: Path, *, timeout_s: float) -> None:
+    """Both streams copied as they are (audio already AAC), moov atom first."""
     run_ffmpeg(["-i", str(video), "-i", str(audio), "-map", "0:v:0", "-map", "1:a:0",
-                "-c:v", "copy", "-c:a", "aac", "-b:a", audio_bitrate, "-ar", "48000", "-ac", "2",
-                "-movflags", "+faststart", "-shortest", str(out_path)], timeout_s=timeout_s)
+                "-c", "copy", "-movflags", "+faststart", str(out_path)], timeout_s=timeout_s)

@@ -183,9 +183,9 @@ class RenderPipeline:
 
     # 5. concat
     def _concat(self, job: _Job, report: Callable) -> None:
-        job.files["audio.wav"] = job.audio.result()
+        job.files["audio.m4a"] = job.audio.result()
         job.files["final.mp4"] = job.work / "final.mp4"
-        mux(job.files["video.mp4"], job.files["audio.wav"], job.files["final.mp4"],
+        mux(job.files["video.mp4"], job.files["audio.m4a"], job.files["final.mp4"],
             timeout_s=self.settings.ffmpeg_timeout_s)
 
     # 6. audio

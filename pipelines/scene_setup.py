@@ -23,6 +23,7 @@ from pipelines import artifacts
 from pipelines.audio import load_music_file, mix_audio
 from pipelines.captions import CaptionTrack, caption_style_for, write_vtt
 from pipelines.compositor import EndCard, Scene
+from pipelines.encoder import encode_audio
 from pipelines.endcard import build_end_card, end_card_seconds
 from pipelines.layout import layout_for
 from pipelines.scene import build_base, build_scene
@@ -52,7 +53,7 @@ def save_rgba(rgba: np.ndarray, path: Path) -> Path:
 
 def mix_track(spec: JobSpec, track: VoiceTrack, catalog: Catalog, registry: Registry,
               work: Path) -> Path:
-    """Music bed (custom file or composed per mood) ducked under the voice, normalised."""
+    """Music bed (custom file or composed per mood) ducked under the voice, normalised, as AAC."""
     music = None
     if spec.music_enabled and spec.custom_music_id:
         music = load_music_file(catalog.music_file(spec.custom_music_id),
@@ -64,7 +65,7 @@ def mix_track(spec: JobSpec, track: VoiceTrack, catalog: Catalog, registry: Regi
     (work / "mix").mkdir(exist_ok=True)
     mixed = mix_audio(track.speech, music, music_volume=spec.music_volume,
                       out_path=work / "audio.wav", work_dir=work / "mix", sample_rate=MIX_RATE)
-    return mixed.out_path
+    return encode_audio(mixed.out_path, work / "audio.m4a", timeout_s=120)
 
 
 def caption_track(spec: JobSpec, track: VoiceTrack, *, configs: Path) -> CaptionTrack:
