@@ -21,9 +21,13 @@ from models.base import CutoutBackend, MusicBackend, PersonaAnimator, ScriptWrit
 
 # role -> backend name -> (module, class, extra that installs its libraries)
 BACKENDS: dict[str, dict[str, tuple[str, str, str | None]]] = {
-    "script": {"copywriter": ("models.copywriter", "TemplateCopywriter", None)},
+    "script": {"copywriter": ("models.copywriter", "TemplateCopywriter", None),
+               "smollm2": ("models.guarded_writer", "smollm2_writer", "llm"),
+               "transformers": ("models.guarded_writer", "transformers_writer", "llm"),
+               "openai": ("models.guarded_writer", "openai_writer", None)},
     "voice": {"piper": ("models.piper_voice", "PiperVoiceBackend", None)},
-    "animator": {"viseme": ("models.viseme_animator", "VisemeAnimator", None)},
+    "animator": {"viseme": ("models.viseme_animator", "VisemeAnimator", None),
+                 "musetalk": ("models.musetalk", "MuseTalkAnimator", "gpu")},
     "cutout": {"classical": ("models.cutout_classical", "ClassicalCutout", None)},
     "music": {"synth": ("models.music_synth", "SynthMusic", None)},
 }
@@ -34,17 +38,31 @@ class ProfileError(ValueError):
     pass
 
 
-def load_profile(path: Path) -> dict[str, str]:
+def backend_name(entry: str | dict[str, Any]) -> str:
+    """A profile entry is a backend name, or {backend: NAME, options: {...}} for its arguments."""
+    return str(entry["backend"]) if isinstance(entry, dict) else str(entry)
+
+
+def _is_backend_mapping(entry: dict[str, Any]) -> bool:
+    return ("backend" in entry and set(entry) <= {"backend", "options"}
+            and isinstance(entry.get("options") or {}, dict))
+
+
+def load_profile(path: Path) -> dict[str, Any]:
     if not path.is_file():
         raise ProfileError(f"profile not found: {path}")
     data = yaml.safe_load(path.read_text()) or {}
     missing = [role for role in ROLES if role not in data]
     if missing:
         raise ProfileError(f"profile {path.name} names no backend for: {', '.join(missing)}")
-    for role, name in data.items():
+    for role, entry in data.items():
+        if isinstance(entry, dict) and not _is_backend_mapping(entry):
+            raise ProfileError(f"profile {path.name}: {role} must be a backend name or "
+                               f"{{backend: NAME, options: {{...}}}}, not {entry!r}")
+        name = backend_name(entry)
         if role != "encoder" and name not in BACKENDS.get(role, {}):
             raise ProfileError(f"profile {path.name}: unknown {role} backend {name!r}")
-    return {str(k): str(v) for k, v in data.items()}
+    return {str(k): v if isinstance(v, dict) else str(v) for k, v in data.items()}
 
 
 def _construct(role: str, name: str, **kwargs: Any) -> Any:
@@ -59,7 +77,7 @@ def _construct(role: str, name: str, **kwargs: Any) -> Any:
 
 @dataclass
 class Registry:
-    profile: dict[str, str]
+    profile: dict[str, Any]  # role -> backend name, or {backend, options}
     cache_dir: Path
     _loaded: dict[tuple, Any] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -71,7 +89,10 @@ class Registry:
     def _get(self, role: str, key: tuple, **kwargs: Any) -> Any:
         with self._lock:
             if (role, *key) not in self._loaded:
-                self._loaded[(role, *key)] = _construct(role, self.profile[role], **kwargs)
+                entry = self.profile[role]
+                options = (entry.get("options") or {}) if isinstance(entry, dict) else {}
+                self._loaded[(role, *key)] = _construct(role, backend_name(entry), **options,
+                                                        **kwargs)
             return self._loaded[(role, *key)]
 
     def script_writer(self) -> ScriptWriter:
