@@ -26,8 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from models.base import Script, ScriptBrief
-from models.script_prompt import LLMError, Reply, draft, phases_for
+from models.script_prompt import DraftingWriter, LLMError, Reply
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +61,7 @@ class _Retryable(LLMError):
         self.retry_after_s = retry_after_s
 
 
-class OpenAIChatScriptWriter:
+class OpenAIChatScriptWriter(DraftingWriter):
     """Writes scripts through `POST {base_url}/chat/completions`."""
 
     continues_reply = False  # the chat API answers a conversation; it does not continue a reply
@@ -76,21 +75,6 @@ class OpenAIChatScriptWriter:
         self.name = name or f"openai:{model}"
         # The endpoint is a service next to the workers: never route it through a proxy.
         self._opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-
-    @property
-    def max_new_tokens(self) -> int:
-        return self.options.max_new_tokens
-
-    @property
-    def temperature(self) -> float:
-        return self.options.temperature
-
-    def write(self, brief: ScriptBrief, *, phases: tuple[str, ...] | None = None,
-              seed: int | None = None, temperature: float | None = None) -> Script:
-        """One unguarded draft; `phases` default to the copywriter's plan, `seed` to the brief's."""
-        return draft(self, brief, phases=phases or phases_for(brief),
-                     seed=brief.seed if seed is None else seed,
-                     temperature=self.temperature if temperature is None else temperature)
 
     def complete(self, messages: list[dict[str, str]], *, seed: int, temperature: float,
                  max_new_tokens: int, stop: str) -> Reply:

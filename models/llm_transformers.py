@@ -26,8 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from models.base import Script, ScriptBrief
-from models.script_prompt import Reply, draft, phases_for
+from models.script_prompt import DraftingWriter, Reply
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +77,7 @@ def smollm2_gguf() -> Path:
     return path
 
 
-class TransformersScriptWriter:
+class TransformersScriptWriter(DraftingWriter):
     """Writes scripts with a local causal LM; loads it (once per process) on construction."""
 
     continues_reply = True
@@ -91,21 +90,6 @@ class TransformersScriptWriter:
         self.name = name or Path(model_path).stem
         device_name, dtype = resolve_device(self.options.device)
         self.loaded = load_model(self.options.model_path, device_name, dtype)
-
-    @property
-    def max_new_tokens(self) -> int:
-        return self.options.max_new_tokens
-
-    @property
-    def temperature(self) -> float:
-        return self.options.temperature
-
-    def write(self, brief: ScriptBrief, *, phases: tuple[str, ...] | None = None,
-              seed: int | None = None, temperature: float | None = None) -> Script:
-        """One unguarded draft; `phases` default to the copywriter's plan, `seed` to the brief's."""
-        return draft(self, brief, phases=phases or phases_for(brief),
-                     seed=brief.seed if seed is None else seed,
-                     temperature=self.temperature if temperature is None else temperature)
 
     def complete(self, messages: list[dict[str, str]], *, seed: int, temperature: float,
                  max_new_tokens: int, stop: str) -> Reply:

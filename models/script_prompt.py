@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from models.base import Script, ScriptBrief, ScriptSegment
 from models.script_guard import ENDS_SENTENCE, contains, guard, word_budget
@@ -133,6 +133,27 @@ def draft(model: ChatModel, brief: ScriptBrief, *, phases: tuple[str, ...], seed
     reply = model.complete(messages, seed=seed, temperature=temperature, stop=stop_marker(brief),
                            max_new_tokens=reply_token_limit(brief, cap=model.max_new_tokens))
     return script_from_reply(reply, brief, phases=phases, writer=model.name)
+
+
+class DraftingWriter:
+    """What both LLM writers share: one unguarded draft from their `options` and `complete()`."""
+
+    options: Any  # has max_new_tokens and temperature
+
+    @property
+    def max_new_tokens(self) -> int:
+        return self.options.max_new_tokens
+
+    @property
+    def temperature(self) -> float:
+        return self.options.temperature
+
+    def write(self, brief: ScriptBrief, *, phases: tuple[str, ...] | None = None,
+              seed: int | None = None, temperature: float | None = None) -> Script:
+        """One unguarded draft; `phases` default to the copywriter's plan, `seed` to the brief's."""
+        return draft(self, brief, phases=phases or phases_for(brief),
+                     seed=brief.seed if seed is None else seed,
+                     temperature=self.temperature if temperature is None else temperature)
 
 
 def phases_for(brief: ScriptBrief) -> tuple[str, ...]:
