@@ -47,7 +47,6 @@ from pipelines.compositor import Scene
 from pipelines.encoder import VideoCodec, mux
 from pipelines.ffmpeg import measure_loudness, write_wav
 from pipelines.generate import generate_video
-from pipelines.layout import layout_for
 from pipelines.product import load_product
 from pipelines.script import write_script
 from pipelines.voice import VoiceTrack, speak
