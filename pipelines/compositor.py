@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 
 from models.base import Box
@@ -29,7 +30,8 @@ class Sprite:
         crop = rgba[ys.min():ys.max() + 1, xs.min():xs.max() + 1]
         alpha = crop[..., 3:4].astype(np.uint16)
         alpha = alpha + (alpha >> 7)  # 0..255 -> 0..256 so ">> 8" divides exactly at the ends
-        self.inv_alpha = (256 - alpha).astype(np.uint16)
+        # Three channels so OpenCV can multiply without broadcasting (it cannot broadcast).
+        self.inv_alpha = np.ascontiguousarray(np.repeat(256 - alpha, 3, axis=2), dtype=np.uint16)
         # +128 rounds the final >> 8 to nearest; the sum stays below 2**16
         self.premul = crop[..., :3].astype(np.uint16) * alpha + 128
         self.h, self.w = crop.shape[:2]
@@ -43,7 +45,11 @@ class Sprite:
             return
         sy, sx = slice(y0 - y, y1 - y), slice(x0 - x, x1 - x)
         region = frame[y0:y1, x0:x1]
-        mixed = region * self.inv_alpha[sy, sx] + self.premul[sy, sx]
+        inv, premul = self.inv_alpha[sy, sx], self.premul[sy, sx]
+        if region.strides[1:] == (3, 1):  # rows of packed RGB: OpenCV's fused loops, no temporaries
+            mixed = cv2.add(cv2.multiply(region, inv, dtype=cv2.CV_16U), premul)
+        else:  # e.g. the RGB view of an RGBA card
+            mixed = region * inv + premul
         region[...] = mixed >> 8
 
 
