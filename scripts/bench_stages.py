@@ -23,16 +23,15 @@ import shutil
 import sys
 import tempfile
 from pathlib import Path
-from urllib.parse import urlparse
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from engine.bench_output import format_table, plot, write_json  # noqa: E402
 from engine.benchmark import REFERENCES, BenchOptions, run_benchmark  # noqa: E402
 from engine.catalog import Catalog  # noqa: E402
-from engine.errors import InvalidJobSpec, UGenError  # noqa: E402
+from engine.errors import UGenError  # noqa: E402
 from engine.settings import Settings  # noqa: E402
-from engine.spec import JobSpec, parse_job  # noqa: E402
+from engine.spec_file import load_spec_file  # noqa: E402
 
 
 def _references(text: str) -> tuple[str, ...]:
@@ -70,23 +69,6 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
-def _load_spec(path: Path, resolution: str | None, catalog: Catalog) -> JobSpec:
-    """The job as render_one reads it: relative image paths resolve next to the spec."""
-    try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise InvalidJobSpec(f"cannot read job spec {path}: {exc}") from None
-    if not isinstance(raw, dict):
-        return parse_job(raw)
-    url = raw.get("product_image_url")
-    if isinstance(url, str) and not urlparse(url).scheme and not Path(url).is_absolute():
-        raw["product_image_url"] = str((path.parent / url).resolve())
-    if resolution:
-        raw["video_resolution"] = resolution
-    template = catalog.template(raw["template_id"]).config if raw.get("template_id") else None
-    return parse_job(raw, template=template)
-
-
 def main(argv: list[str] | None = None) -> int:
     args = _args(argv)
     settings = Settings.from_env()
@@ -94,7 +76,8 @@ def main(argv: list[str] | None = None) -> int:
     options = BenchOptions(repeat=args.repeat, references=args.references,
                            ring_frames=args.ring_frames)
     try:
-        spec = _load_spec(args.spec, args.resolution, Catalog(settings.configs_dir))
+        spec = load_spec_file(args.spec, Catalog(settings.configs_dir),
+                              overrides={"video_resolution": args.resolution})
         result = run_benchmark(spec, settings=settings, profile=args.profile or settings.profile,
                                options=options, work_dir=work,
                                log=lambda line: print(line, file=sys.stderr, flush=True))

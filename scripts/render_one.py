@@ -17,14 +17,14 @@ import os
 import sys
 import traceback
 from pathlib import Path
-from urllib.parse import urlparse
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from engine.catalog import Catalog  # noqa: E402
-from engine.errors import InvalidJobSpec, RenderFailed, UGenError  # noqa: E402
+from engine.errors import RenderFailed, UGenError  # noqa: E402
 from engine.settings import Settings  # noqa: E402
-from engine.spec import STAGES, JobSpec, parse_job  # noqa: E402
+from engine.spec import STAGES  # noqa: E402
+from engine.spec_file import load_spec_file  # noqa: E402
 from engine.terminal import ProgressPrinter, timing_table  # noqa: E402
 from models.registry import Registry  # noqa: E402
 from pipelines.render import CONTRACT_FILES, RenderPipeline  # noqa: E402
@@ -41,25 +41,6 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def _load_spec(args: argparse.Namespace, catalog: Catalog) -> JobSpec:
-    try:
-        raw = json.loads(args.spec.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise InvalidJobSpec(f"cannot read job spec {args.spec}: {exc}") from None
-    if isinstance(raw, dict):
-        url = raw.get("product_image_url")
-        if isinstance(url, str) and not urlparse(url).scheme and not Path(url).is_absolute():
-            raw["product_image_url"] = str((args.spec.parent / url).resolve())
-        if args.stop_at:
-            raw["stop_at_stage"] = args.stop_at
-        if args.resolution:
-            raw["video_resolution"] = args.resolution
-    template = None
-    if isinstance(raw, dict) and raw.get("template_id"):
-        template = catalog.template(raw["template_id"]).config
-    return parse_job(raw, template=template)
-
-
 def _clear(out_dir: Path) -> None:
     """A failed render must not leave an earlier run's video looking like its result."""
     for name in CONTRACT_FILES:
@@ -73,7 +54,8 @@ def main(argv: list[str] | None = None) -> int:
     catalog = Catalog(settings.configs_dir)
     _clear(args.out)
     try:
-        spec = _load_spec(args, catalog)
+        spec = load_spec_file(args.spec, catalog, overrides={
+            "stop_at_stage": args.stop_at, "video_resolution": args.resolution})
         registry = Registry.from_profile(settings.configs_dir / "profiles" / f"{profile}.yaml",
                                          cache_dir=settings.cache_dir)
         pipeline = RenderPipeline(registry=registry, catalog=catalog, settings=settings)
