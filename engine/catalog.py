@@ -83,37 +83,32 @@ class Catalog:
     def __init__(self, configs_dir: Path) -> None:
         self.root = configs_dir
 
+    def _load(self, folder: str, build) -> dict:
+        """Every `configs/<folder>/*.yaml`, built into entries and keyed by id."""
+        entries = {}
+        for path in sorted((self.root / folder).glob("*.yaml")):
+            data = _read_yaml(path)
+            entries[data["id"]] = build(data, path)
+        return entries
+
     @functools.cached_property
     def _personas(self) -> dict[str, PersonaEntry]:
-        out = {}
-        for path in sorted((self.root / "personas").glob("*.yaml")):
-            d = _read_yaml(path)
-            out[d["id"]] = PersonaEntry(
-                id=d["id"], name=d.get("name", d["id"]), image_path=path.parent / d["image"],
-                voice_id=d.get("voice_id", "joe"), description=d.get("description", ""),
-                attribution=d.get("attribution", ""))
-        return out
+        return self._load("personas", lambda d, path: PersonaEntry(
+            id=d["id"], name=d.get("name", d["id"]), image_path=path.parent / d["image"],
+            voice_id=d.get("voice_id", "joe"), description=d.get("description", ""),
+            attribution=d.get("attribution", "")))
 
     @functools.cached_property
     def _voices(self) -> dict[str, VoiceEntry]:
-        out = {}
-        for path in sorted((self.root / "voices").glob("*.yaml")):
-            d = _read_yaml(path)
-            out[d["id"]] = VoiceEntry(id=d["id"], name=d.get("name", d["id"]),
-                                      language=d.get("language", ""), backend=d["backend"],
-                                      model_path=_resolve_model(d, path))
-        return out
+        return self._load("voices", lambda d, path: VoiceEntry(
+            id=d["id"], name=d.get("name", d["id"]), language=d.get("language", ""),
+            backend=d["backend"], model_path=_resolve_model(d, path)))
 
     @functools.cached_property
     def _templates(self) -> dict[str, TemplateEntry]:
-        out = {}
-        for path in sorted((self.root / "templates").glob("*.yaml")):
-            d = _read_yaml(path)
-            out[d["id"]] = TemplateEntry(id=d["id"], name=d.get("name", d["id"]),
-                                         config=dict(d.get("config") or {}),
-                                         description=d.get("description", ""),
-                                         is_default=bool(d.get("is_default", False)))
-        return out
+        return self._load("templates", lambda d, path: TemplateEntry(
+            id=d["id"], name=d.get("name", d["id"]), config=dict(d.get("config") or {}),
+            description=d.get("description", ""), is_default=bool(d.get("is_default", False))))
 
     def personas(self) -> list[PersonaEntry]:
         return list(self._personas.values())

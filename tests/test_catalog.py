@@ -1,0 +1,32 @@
+import pytest
+
+from engine.catalog import Catalog
+from engine.errors import MusicNotFound, PersonaNotFound, TemplateNotFound, VoiceNotFound
+from engine.settings import REPO_ROOT
+
+CATALOG = Catalog(REPO_ROOT / "configs")
+
+
+def test_bundled_personas_voices_and_templates_are_listed_with_existing_files():
+    assert {p.id for p in CATALOG.personas()} == {"grace", "eileen"}
+    assert all(p.image_path.is_file() for p in CATALOG.personas())
+    assert CATALOG.voice("joe").model_path.is_file()
+    assert CATALOG.template("ugc-default").config["caption_style"] == "tiktok_karaoke"
+
+
+def test_an_omitted_persona_is_chosen_stably_from_the_job_id():
+    picks = {CATALOG.persona(None, job_id=f"job-{i}").id for i in range(20)}
+    assert picks == {"grace", "eileen"}
+    assert CATALOG.persona(None, job_id="job-7") == CATALOG.persona(None, job_id="job-7")
+
+
+@pytest.mark.parametrize(("lookup", "error"), [
+    (lambda: CATALOG.persona("nobody"), PersonaNotFound),
+    (lambda: CATALOG.voice("nobody"), VoiceNotFound),
+    (lambda: CATALOG.template("nobody"), TemplateNotFound),
+    (lambda: CATALOG.music_file("nobody"), MusicNotFound),
+    (lambda: CATALOG.music_file("../voices/joe"), MusicNotFound),
+])
+def test_unknown_ids_raise_their_not_found_code(lookup, error):
+    with pytest.raises(error):
+        lookup()
