@@ -51,7 +51,7 @@ from pipelines.product import load_product
 from pipelines.script import write_script
 from pipelines.voice import VoiceTrack, speak
 
-FPS = 30
+FPS = scene_setup.FPS
 LOUDNESS_TARGET_LUFS = -14.0
 CONTRACT_FILES = ("final.mp4", "thumbnail.jpg", "captions.vtt", "script.json", "report.json",
                   "storyboard.png")

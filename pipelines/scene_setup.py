@@ -8,6 +8,7 @@ Kept apart from `render.py` so the orchestrator reads as the list of stages.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,11 +30,12 @@ from pipelines.layout import layout_for
 from pipelines.scene import build_base, build_scene
 from pipelines.voice import VoiceTrack
 
-FPS = 30
+FPS = 30  # the output contract's constant frame rate
 MIX_RATE = 48000
 DEFAULT_MOOD = "upbeat"
 
 
+@functools.cache
 def font_path(configs: Path) -> Path:
     """The bold caption font shipped in configs/fonts (the boldest weight present)."""
     fonts = sorted((configs / "fonts").glob("*.ttf"))

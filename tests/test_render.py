@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from engine.errors import ProductImageUnreachable
 from engine.spec import STAGES
 from pipelines.captions import CaptionTrack, caption_style_for
 from pipelines.ffmpeg import measure_loudness
@@ -222,7 +223,7 @@ def test_stop_at_stage_keeps_that_stages_artifacts_and_no_video(pipeline, tmp_pa
 
 def test_the_work_dir_is_removed_after_success_and_failure(pipeline, settings, tmp_path):
     render(pipeline, tmp_path / "ok", segment_count=1, segment_duration=3, stop_at_stage="init")
-    with pytest.raises(Exception):
+    with pytest.raises(ProductImageUnreachable):
         render(pipeline, tmp_path / "bad", product_image_url=str(tmp_path / "missing.png"))
     assert list(settings.work_root.iterdir()) == []
 
