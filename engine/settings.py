@@ -20,6 +20,14 @@ def _env_bool(name: str, default: bool) -> bool:
     return raw.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def env_float(name: str, default: float) -> float:
+    return float(os.environ.get(name, default))
+
+
+def env_int(name: str, default: int) -> int:
+    return int(os.environ.get(name, default))
+
+
 def _env_path(name: str, default: Path) -> Path:
     raw = os.environ.get(name)
     return Path(raw).expanduser() if raw else default
@@ -55,9 +63,9 @@ class Settings:
             work_root=Path(work_root) if work_root else None,
             profile=os.environ.get("UGEN_PROFILE", "cpu"),
             fetch=FetchLimits(
-                max_bytes=int(os.environ.get("UGEN_FETCH_MAX_BYTES", 20 * 1024 * 1024)),
-                max_pixels=int(os.environ.get("UGEN_FETCH_MAX_PIXELS", 40_000_000)),
-                timeout_s=float(os.environ.get("UGEN_FETCH_TIMEOUT_S", 15.0)),
+                max_bytes=env_int("UGEN_FETCH_MAX_BYTES", 20 * 1024 * 1024),
+                max_pixels=env_int("UGEN_FETCH_MAX_PIXELS", 40_000_000),
+                timeout_s=env_float("UGEN_FETCH_TIMEOUT_S", 15.0),
                 allow_private_addresses=_env_bool("UGEN_TEST_ALLOW_PRIVATE_URLS", False),
             ),
         )

@@ -13,21 +13,13 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from engine.settings import Settings
+from engine.settings import Settings, env_float, env_int
 
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 
 
 def _env(name: str, default: str) -> str:
     return os.environ.get(name, default)
-
-
-def _float(name: str, default: float) -> float:
-    return float(os.environ.get(name, default))
-
-
-def _int(name: str, default: int) -> int:
-    return int(os.environ.get(name, default))
 
 
 @dataclass(frozen=True)
@@ -70,26 +62,26 @@ class WorkerSettings:
         return cls(
             engine=Settings.from_env(), broker_url=broker_url,
             redis_url=_env("UGEN_REDIS_URL", default_redis), queue=_env("UGEN_QUEUE", "renders"),
-            max_retries=_int("UGEN_MAX_RETRIES", 3),
-            min_backoff_s=_float("UGEN_MIN_BACKOFF_S", 15.0),
-            max_backoff_s=_float("UGEN_MAX_BACKOFF_S", 300.0),
-            time_limit_base_s=_float("UGEN_TIME_LIMIT_BASE_S", 300.0),
-            time_limit_per_video_s=_float("UGEN_TIME_LIMIT_PER_VIDEO_S", 20.0),
-            time_limit_max_s=_float("UGEN_TIME_LIMIT_MAX_S", 1500.0),
-            shutdown_grace_s=_float("UGEN_SHUTDOWN_GRACE_S", 600.0),
-            lease_ttl_s=_float("UGEN_LEASE_TTL_S", 30.0),
-            lease_busy_delay_s=_float("UGEN_LEASE_BUSY_DELAY_S", 15.0),
-            max_deferrals=_int("UGEN_MAX_DEFERRALS", 240),
-            result_ttl_s=_float("UGEN_RESULT_TTL_S", 30 * 86400.0),
-            redis_heartbeat_timeout_s=_float("UGEN_REDIS_HEARTBEAT_TIMEOUT_S", 60.0),
-            redis_maintenance_chance=_int("UGEN_REDIS_MAINTENANCE_CHANCE", 10_000),
-            progress_interval_s=_float("UGEN_PROGRESS_INTERVAL_S", 1.0),
-            callback_timeout_s=_float("UGEN_CALLBACK_TIMEOUT_S", 10.0),
-            callback_max_backoff_s=_float("UGEN_CALLBACK_MAX_BACKOFF_S", 30.0),
-            outbox_ttl_s=_float("UGEN_OUTBOX_TTL_S", 7 * 86400.0),
-            metrics_port=_int("UGEN_METRICS_PORT", 9191),
+            max_retries=env_int("UGEN_MAX_RETRIES", 3),
+            min_backoff_s=env_float("UGEN_MIN_BACKOFF_S", 15.0),
+            max_backoff_s=env_float("UGEN_MAX_BACKOFF_S", 300.0),
+            time_limit_base_s=env_float("UGEN_TIME_LIMIT_BASE_S", 300.0),
+            time_limit_per_video_s=env_float("UGEN_TIME_LIMIT_PER_VIDEO_S", 20.0),
+            time_limit_max_s=env_float("UGEN_TIME_LIMIT_MAX_S", 1500.0),
+            shutdown_grace_s=env_float("UGEN_SHUTDOWN_GRACE_S", 600.0),
+            lease_ttl_s=env_float("UGEN_LEASE_TTL_S", 30.0),
+            lease_busy_delay_s=env_float("UGEN_LEASE_BUSY_DELAY_S", 15.0),
+            max_deferrals=env_int("UGEN_MAX_DEFERRALS", 240),
+            result_ttl_s=env_float("UGEN_RESULT_TTL_S", 30 * 86400.0),
+            redis_heartbeat_timeout_s=env_float("UGEN_REDIS_HEARTBEAT_TIMEOUT_S", 60.0),
+            redis_maintenance_chance=env_int("UGEN_REDIS_MAINTENANCE_CHANCE", 10_000),
+            progress_interval_s=env_float("UGEN_PROGRESS_INTERVAL_S", 1.0),
+            callback_timeout_s=env_float("UGEN_CALLBACK_TIMEOUT_S", 10.0),
+            callback_max_backoff_s=env_float("UGEN_CALLBACK_MAX_BACKOFF_S", 30.0),
+            outbox_ttl_s=env_float("UGEN_OUTBOX_TTL_S", 7 * 86400.0),
+            metrics_port=env_int("UGEN_METRICS_PORT", 9191),
             liveness_dir=Path(_env("UGEN_LIVENESS_DIR", "/tmp/ugen-worker")),
-            liveness_stall_s=_float("UGEN_LIVENESS_STALL_S", 300.0),
+            liveness_stall_s=env_float("UGEN_LIVENESS_STALL_S", 300.0),
         )
 
     def time_limit_s(self, *, video_s: float) -> float:
