@@ -1,12 +1,17 @@
 """Draw one animated frame of a rig: head pose, mouth opening and blink in one composed warp.
 
     patch = paint_frame(rig, pose=(0.01, 2.0, -1.0), openness=0.7, rounding=0.0, blink=0.0)
+    full = enlarge_bands(patch, rig, full_static, factor=2)   # when the rig is at half size
 
 Each frame builds a backward map on coarse cells: the head's rotation about the neck (weighted
 to fade out towards the roi border), then, in rest-pose coordinates, the jaw and lower lip
 dropping and the upper eyelids sliding down. The map is upsampled and applied with one
 `cv2.remap` per band of the roi that can move; a dark mouth interior is then blended between
 the parted lips. The rest of the patch is the panel itself.
+
+A rig may be built on the panel reduced by an integer factor (see `viseme_animator`): the warp
+then costs that factor squared less, and `enlarge_bands` scales only the moving bands back
+into the still roi at full resolution.
 """
 
 from __future__ import annotations
@@ -38,6 +43,25 @@ def paint_frame(rig: FaceRig, *, pose: tuple[float, float, float], openness: flo
     if interior is not None:
         paint_interior(patch, rig, interior, openness)
     return patch
+
+
+def enlarge_bands(patch: np.ndarray, rig: FaceRig, full_static: np.ndarray, *,
+                  factor: int) -> np.ndarray:
+    """The roi at `factor` times the rig's size: `full_static` with each moving band of `patch`
+    upscaled into it (bilinear); the still parts stay the full-resolution panel's pixels."""
+    out = full_static.copy()
+    h, w = patch.shape[:2]
+    for y0, y1, x0, x1 in rig.bands:
+        # One rig pixel of context each side, so interpolation at the band's edge sees the
+        # neighbours it would see in a resize of the whole patch.
+        cy0, cy1, cx0, cx1 = max(0, y0 - 1), min(h, y1 + 1), max(0, x0 - 1), min(w, x1 + 1)
+        big = cv2.resize(patch[cy0:cy1, cx0:cx1], ((cx1 - cx0) * factor, (cy1 - cy0) * factor),
+                         interpolation=cv2.INTER_LINEAR)
+        oy, ox = (y0 - cy0) * factor, (x0 - cx0) * factor
+        out[y0 * factor:y1 * factor, x0 * factor:x1 * factor] = \
+            big[oy:oy + (y1 - y0) * factor, ox:ox + (x1 - x0) * factor]
+    _restore_border(out, full_static, rig.step * factor)
+    return out
 
 
 def _head_map(rig: FaceRig, pose: tuple[float, float, float]) -> np.ndarray:

@@ -10,21 +10,35 @@ portrait to cover the panel with the face at about a third of its height, and pr
 warp grids. `animate` warps only the head region: the jaw and lower lip drop with the speech
 (phoneme visemes times loudness), a dark mouth interior shows between the lips, the eyelids
 blink, and the head sways slightly about the neck. The patch border always equals the panel.
+
+When the panel is an upscale of the portrait by `REDUCE_MIN_SCALE` or more, its pixels hold
+little detail a half-resolution warp would lose, so the rig is built on the panel at half size
+and only the moving bands are scaled back up: about 60 % of the warp's cost. Measured against
+the full-size warp over the roi: 41 dB PSNR at an upscale of 4.2 (eileen), but 32 dB and
+visibly softer skin texture at 2.1 (grace), hence the threshold.
 """
 
 from __future__ import annotations
 
+import hashlib
+import threading
+from collections import OrderedDict
 from collections.abc import Iterator
 from pathlib import Path
 
+import cv2
 import numpy as np
 
 from models.base import PersonaImage, PreparedPersona, Speech
 from models.face_locator import locate_face
 from models.face_rig import FaceRig, HeadMotionLimits, build_rig
-from models.face_warp import paint_frame
+from models.face_warp import enlarge_bands, paint_frame
 from models.persona_layout import plan_layout, render_panel
 from models.viseme_track import blink_track, head_track, mouth_track
+
+
+REDUCE_MIN_SCALE = 3.0  # panel pixels per portrait pixel at which the warp runs at half size
+REDUCE_MIN_FACE_PX = 160  # ...provided the face stays at least this wide at half size
 
 
 class VisemeAnimator:
@@ -33,23 +47,53 @@ class VisemeAnimator:
 
     name = "viseme"
 
-    def __init__(self, *, cache_dir: Path, motion: HeadMotionLimits = HeadMotionLimits()) -> None:
+    def __init__(self, *, cache_dir: Path, motion: HeadMotionLimits = HeadMotionLimits(),
+                 prepared_cache_size: int = 8) -> None:
         self.cache_dir = Path(cache_dir)
         self.motion = motion
+        # A worker renders many jobs with the same few personas: keep their prepared panels
+        # and rigs (about 8 MB each at 1080x1920) instead of redoing 0.13 s of work per job.
+        self._prepared: OrderedDict[tuple, PreparedPersona] = OrderedDict()
+        self._prepared_cache_size = prepared_cache_size
+        self._lock = threading.Lock()
 
     def prepare(self, persona: PersonaImage, *, panel_w: int, panel_h: int) -> PreparedPersona:
-        """Lay the portrait out at panel size. Raises ValueError when it shows no face."""
+        """Lay the portrait out at panel size. Raises ValueError when it shows no face.
+
+        The result is cached per persona image and panel size, its arrays read-only."""
         _check_inputs(persona, panel_w, panel_h)
+        key = (persona.persona_id, hashlib.blake2b(persona.image.data, digest_size=16).digest(),
+               persona.image.shape, panel_w, panel_h)
+        with self._lock:
+            if key in self._prepared:
+                self._prepared.move_to_end(key)
+                return self._prepared[key]
+        prepared = self._prepare(persona, panel_w=panel_w, panel_h=panel_h)
+        with self._lock:
+            self._prepared[key] = prepared
+            while len(self._prepared) > self._prepared_cache_size:
+                self._prepared.popitem(last=False)
+        return prepared
+
+    def _prepare(self, persona: PersonaImage, *, panel_w: int, panel_h: int) -> PreparedPersona:
         landmarks = locate_face(persona.image, persona_id=persona.persona_id,
                                 cache_dir=self.cache_dir)
         layout = plan_layout(persona.image.shape, landmarks.face, panel_w=panel_w,
                              panel_h=panel_h)
         panel = render_panel(persona.image, layout)
         on_panel = landmarks.scaled(layout.scale, dx=layout.dx, dy=layout.dy)
-        rig = build_rig(panel, on_panel, motion=self.motion)
+        factor = 2 if (layout.scale >= REDUCE_MIN_SCALE
+                       and on_panel.face.w >= 2 * REDUCE_MIN_FACE_PX) else 1
+        rig = build_rig(_reduced(panel, factor), on_panel.scaled(1.0 / factor),
+                        motion=self.motion)
+        roi = rig.roi.scaled(factor)
+        full_static = np.ascontiguousarray(panel[roi.y:roi.y + roi.h, roi.x:roi.x + roi.w])
+        for array in (panel, full_static, rig.static):
+            array.setflags(write=False)
         return PreparedPersona(
-            persona_id=persona.persona_id, panel=panel, roi=rig.roi, face=on_panel.face,
-            mouth=on_panel.mouth, extras={"rig": rig, "landmarks": on_panel, "layout": layout})
+            persona_id=persona.persona_id, panel=panel, roi=roi, face=on_panel.face,
+            mouth=on_panel.mouth, extras={"rig": rig, "landmarks": on_panel, "layout": layout,
+                                          "reduce": factor, "full_static": full_static})
 
     def animate(self, prepared: PreparedPersona, voice: Speech, *, fps: int, frame_count: int,
                 seed: int) -> Iterator[np.ndarray]:
@@ -61,7 +105,19 @@ class VisemeAnimator:
         blinks = blink_track(fps=fps, frame_count=frame_count, seed=seed)
         poses = head_track(fps=fps, frame_count=frame_count, seed=seed,
                            rotation_rad=rig.rotation_rad, shift_px=rig.shift_px)
-        return _frames(rig, mouth.openness, mouth.rounding, blinks, poses)
+        frames = _frames(rig, mouth.openness, mouth.rounding, blinks, poses)
+        factor = prepared.extras["reduce"]
+        if factor == 1:
+            return frames
+        full_static = prepared.extras["full_static"]
+        return (enlarge_bands(patch, rig, full_static, factor=factor) for patch in frames)
+
+
+def _reduced(panel: np.ndarray, factor: int) -> np.ndarray:
+    if factor == 1:
+        return panel
+    h, w = panel.shape[:2]
+    return cv2.resize(panel, (w // factor, h // factor), interpolation=cv2.INTER_AREA)
 
 
 def _frames(rig: FaceRig, openness: np.ndarray, rounding: np.ndarray, blinks: np.ndarray,
