@@ -6,8 +6,8 @@
     mix.integrated_lufs, mix.true_peak_db    # -14.0, -3.4 (by ebur128)
 
 The mix is one ffmpeg filter graph (voice levelled, compressed and peak-limited, music levelled
-and ducked under the voice by a sidechain compressor), then `pipelines.loudness`: two-pass
-linear loudnorm, then a measurement with ebur128: a result off the target gets a
+and ducked under the voice by a sidechain compressor), then `pipelines.loudness`: one linear
+gain to the target measured by ebur128, then a measurement: a result off the target gets a
 gain-and-limiter correction instead of being shipped at the wrong level.
 """
 
@@ -41,8 +41,8 @@ DUCK_RELEASE_MS = 350
 # Speech from a TTS model peaks ~19 dB over its loudness; -14 LUFS under a -1.5 dBTP ceiling
 # leaves room for 12.5. A gentle compressor (its makeup restoring the loudness) and a fast
 # limiter about 8 dB under the voice's peaks bring the voice alone to ~11, leaving the music
-# untouched. A limiter on the whole mix takes what is left only when loudnorm's linear gain
-# would still overshoot, so loudnorm stays in linear mode.
+# untouched. A limiter on the whole mix takes what is left only when the linear gain to the
+# target would still overshoot, so the normalisation stays a pure gain.
 VOICE_CHAIN = ("acompressor=threshold=0.1:ratio=3:attack=5:release=120:knee=4:makeup=2,"
                "alimiter=limit=0.3:level=false:attack=2:release=40")
 
@@ -57,7 +57,7 @@ class AudioMix:
     integrated_lufs: float
     true_peak_db: float
     ducked: bool  # music present and ducked under the voice
-    normalization: str  # loudnorm's pass-2 mode: "linear" or "dynamic"
+    normalization: str  # how the level was reached: "linear" (one gain, dynamics kept)
     corrected: bool  # a final gain + limiter pass was needed to land on target
 
 

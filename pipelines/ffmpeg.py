@@ -10,7 +10,6 @@ NVENC), so no system ffmpeg is needed.
 from __future__ import annotations
 
 import functools
-import json
 import re
 import subprocess
 from pathlib import Path
@@ -76,30 +75,6 @@ def write_wav(path: Path, samples: np.ndarray, *, sample_rate: int) -> None:
         out.setsampwidth(2)
         out.setframerate(sample_rate)
         out.writeframes(pcm.tobytes())
-
-
-_LOUDNORM_JSON = re.compile(r"\{[^{}]*\"input_i\"[^{}]*\}", re.S)
-
-
-def loudnorm_measure(path: Path, *, target_lufs: float, true_peak_db: float, lra: float,
-                     timeout_s: float = 120) -> dict[str, str]:
-    """First loudnorm pass: the measured values the second pass needs, as strings."""
-    stderr = run_ffmpeg(
-        ["-i", str(path), "-af",
-         f"loudnorm=I={target_lufs}:TP={true_peak_db}:LRA={lra}:print_format=json",
-         "-f", "null", "-"], timeout_s=timeout_s)
-    return loudnorm_stats(stderr)
-
-
-def loudnorm_stats(stderr: str) -> dict[str, str]:
-    """The JSON block a `loudnorm=...:print_format=json` run printed (the last one), as strings.
-
-    Pass 2 prints one too; its `normalization_type` says whether linear mode held.
-    """
-    found = _LOUDNORM_JSON.findall(stderr)
-    if not found:
-        raise EncoderError("loudnorm printed no measurement", details={"stderr_tail": _tail(stderr)})
-    return json.loads(found[-1])
 
 
 _EBUR128_I = re.compile(r"Integrated loudness:\s+I:\s+(-?[\d.]+|-inf) LUFS")

@@ -1,14 +1,17 @@
-"""Loudness normalisation of a premix: two-pass linear loudnorm, checked, corrected if off.
+"""Loudness normalisation of a premix: one linear gain to the target, checked, corrected if off.
 
     opts = MixOptions(count=16 * 48000, sample_rate=48000, target_lufs=-14.0, true_peak_db=-1.5,
                       timeout_s=120)
     level = normalise_loudness(work / "premix.wav", work / "audio.wav", work_dir=work, opts=opts)
     level.integrated_lufs, level.true_peak_db, level.normalization   # -14.0, -3.4, "linear"
 
-loudnorm keeps a mix's dynamics only in linear mode (a pure gain), so the premix is first gained
-and peak-limited if a linear gain to the target would overshoot the true-peak target. The
-result is measured with ebur128, the meter the output is checked with: one that is off the
-target gets a gain-and-limiter correction instead of being shipped at the wrong level.
+A mix keeps its dynamics only under a pure gain, so the premix is measured with ebur128 (the
+meter the output is checked with), first gained and peak-limited if a linear gain to the target
+would overshoot the true-peak target, then gained to the target in one pass. (That is what
+ffmpeg's two-pass loudnorm does in linear mode, without its 0.6 CPU s measuring pass, whose
+meter also reads up to ~1.2 LU lower than ebur128 on voice-overs with music-only pauses.) The
+result is measured again: one that is off the target gets a gain-and-limiter correction
+instead of being shipped at the wrong level.
 """
 
 from __future__ import annotations
@@ -18,10 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from engine.errors import EncoderError
-from pipelines.ffmpeg import loudnorm_measure, loudnorm_stats, measure_loudness, run_ffmpeg
+from pipelines.ffmpeg import measure_loudness, run_ffmpeg
 
-LOUDNESS_RANGE_LU = 11.0
-MAX_LOUDNESS_RANGE_LU = 50.0  # loudnorm's upper bound
 LOUDNESS_TOLERANCE_LU = 1.0  # what the output contract allows
 TRUE_PEAK_CEILING_DB = -1.0  # what the output contract allows; we aim lower (true_peak_db)
 AIM_TOLERANCE_LU = 0.4  # further than this from the target by ebur128: correction pass
@@ -49,7 +50,7 @@ class Loudness:
 
     integrated_lufs: float
     true_peak_db: float
-    normalization: str  # loudnorm's pass-2 mode: "linear" or "dynamic"
+    normalization: str  # how the level was reached: "linear" (one gain, dynamics kept)
     corrected: bool  # a final gain + limiter pass was needed to land on target
 
 
@@ -58,12 +59,12 @@ def normalise_loudness(premix: Path, out_path: Path, *, work_dir: Path,
     """`premix` brought to `opts.target_lufs` under `opts.true_peak_db`, as 16-bit stereo WAV
     at `out_path`. Raises EncoderError if the level cannot be brought on target."""
     premix, measured = _fit_for_linear(premix, work_dir, opts)
-    mode = _loudnorm(premix, out_path, measured, opts)
+    _apply_gain(premix, out_path, gain_db=opts.target_lufs - measured, opts=opts)
     integrated, peak = measure_loudness(out_path, timeout_s=opts.timeout_s)
     corrected = not _on_target(integrated, peak, opts, tolerance_lu=AIM_TOLERANCE_LU)
     if corrected:
         integrated, peak = _correct(out_path, work_dir, integrated, opts)
-    return Loudness(integrated, peak, mode, corrected)
+    return Loudness(integrated, peak, "linear", corrected)
 
 
 def exact_length(opts: MixOptions) -> str:
@@ -77,15 +78,13 @@ def _on_target(integrated: float, peak: float, opts: MixOptions, *,
 
 
 def _linear_overshoots(integrated: float, peak: float, opts: MixOptions) -> bool:
-    """Whether a linear gain to the target would push the true peak past its target (loudnorm
-    would then fall back to dynamic mode, which rides the gain and often misses)."""
+    """Whether a linear gain to the target would push the true peak past its target."""
     return peak + (opts.target_lufs - integrated) > opts.true_peak_db - LINEAR_MARGIN_DB
 
 
-def _fit_for_linear(premix: Path, work_dir: Path,
-                    opts: MixOptions) -> tuple[Path, dict[str, str]]:
-    """The premix, or a gained and limited copy, that loudnorm can bring to target linearly;
-    and the pass-1 measurement for it.
+def _fit_for_linear(premix: Path, work_dir: Path, opts: MixOptions) -> tuple[Path, float]:
+    """The premix, or a gained and limited copy, that a linear gain can bring to target; and
+    its integrated loudness (LUFS).
 
     Limiting lowers the loudness a little, so the gain is topped up and the limiter rerun from
     the premix (not stacked) until the remaining linear gain fits under the true-peak target.
@@ -98,7 +97,7 @@ def _fit_for_linear(premix: Path, work_dir: Path,
         gain += opts.target_lufs - integrated
         source = _limit(premix, work_dir / "premix-limited.wav", gain_db=gain, opts=opts)
         integrated, peak = _measure_ebur128(source, opts)
-    return source, _pass_one(source, integrated, peak, opts)
+    return source, integrated
 
 
 def _measure_ebur128(path: Path, opts: MixOptions) -> tuple[float, float]:
@@ -106,18 +105,6 @@ def _measure_ebur128(path: Path, opts: MixOptions) -> tuple[float, float]:
     if not math.isfinite(integrated):
         raise EncoderError("the mix measured no loudness (silent)")
     return integrated, peak
-
-
-def _pass_one(path: Path, integrated: float, peak: float, opts: MixOptions) -> dict[str, str]:
-    """loudnorm's pass-1 measurement, with integrated loudness and true peak from ebur128.
-
-    loudnorm's own meter reads up to ~1.2 LU lower than ebur128 (the meter the output is
-    checked with) on voice-overs with music-only pauses; a linear gain computed from
-    ebur128's reading lands on the target by that meter.
-    """
-    measured = loudnorm_measure(path, target_lufs=opts.target_lufs, true_peak_db=opts.true_peak_db,
-                                lra=LOUDNESS_RANGE_LU, timeout_s=opts.timeout_s)
-    return {**measured, "input_i": f"{integrated:.2f}", "input_tp": f"{peak:.2f}"}
 
 
 def _limit(source: Path, dest: Path, *, gain_db: float, opts: MixOptions,
@@ -133,22 +120,11 @@ def _limit(source: Path, dest: Path, *, gain_db: float, opts: MixOptions,
     return dest
 
 
-def _loudnorm(premix: Path, out_path: Path, measured: dict[str, str], opts: MixOptions) -> str:
-    """loudnorm pass 2 (linear, from pass 1's measurement); returns the mode it used.
-
-    loudnorm also leaves linear mode when the source's loudness range exceeds the target's,
-    as a video whose pauses between segments carry only the ducked-up music does (15-20 LU),
-    so the range target is widened to the measured one: a pure gain never changes the range.
-    """
-    lra = min(MAX_LOUDNESS_RANGE_LU, max(LOUDNESS_RANGE_LU, float(measured["input_lra"]) + 1.0))
-    chain = (f"loudnorm=I={opts.target_lufs}:TP={opts.true_peak_db}:LRA={lra:.1f}"
-             f":measured_I={measured['input_i']}:measured_TP={measured['input_tp']}"
-             f":measured_LRA={measured['input_lra']}:measured_thresh={measured['input_thresh']}"
-             f":offset={measured['target_offset']}:linear=true:print_format=json,"
-             f"aresample={opts.sample_rate},{exact_length(opts)}")
-    stderr = run_ffmpeg(["-i", str(premix), "-af", chain, "-ar", str(opts.sample_rate), "-ac", "2",
-                         "-c:a", "pcm_s16le", str(out_path)], timeout_s=opts.timeout_s)
-    return loudnorm_stats(stderr).get("normalization_type", "unknown")
+def _apply_gain(source: Path, out_path: Path, *, gain_db: float, opts: MixOptions) -> None:
+    """`source` times `gain_db`, as 16-bit stereo at the mix rate, exactly `opts.count` long."""
+    chain = f"volume={gain_db:.2f}dB,aresample={opts.sample_rate},{exact_length(opts)}"
+    run_ffmpeg(["-i", str(source), "-af", chain, "-ar", str(opts.sample_rate), "-ac", "2",
+                "-c:a", "pcm_s16le", str(out_path)], timeout_s=opts.timeout_s)
 
 
 def _correct(out_path: Path, work_dir: Path, integrated: float,
