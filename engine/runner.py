@@ -35,6 +35,7 @@ from dramatiq.middleware.time_limit import TimeLimitExceeded
 from engine.catalog import Catalog
 from engine.errors import RenderFailed, UGenError
 from engine.idempotency import Lease, LeaseKeeper, LeaseLost, ResultStore, safe_id
+from engine.middleware.gpu_memory import as_out_of_memory
 from engine.middleware.job_context import JobContext
 from engine.middleware.liveness import pid_alive
 from engine.middleware.shutdown import JobHandedBack
@@ -59,12 +60,9 @@ def build_pipeline(settings: Settings, catalog: Catalog) -> Any:
     from models.registry import Registry
     from pipelines.render import RenderPipeline
 
-    registry = Registry.from_profile(settings.configs_dir / "profiles" / f"{settings.profile}.yaml",
-                                     cache_dir=settings.cache_dir)
-    for load in (registry.script_writer, registry.animator, registry.cutout, registry.music):
-        load()
-    for voice in catalog.voices():
-        registry.voice(voice.model_path, voice_id=voice.id)
+    registry = Registry.from_settings(settings)
+    registry.load_all((voice.model_path, voice.id) for voice in catalog.voices())
+    registry.warm_up()  # a tiny call per backend that offers one: the first job pays nothing
     return RenderPipeline(registry=registry, catalog=catalog, settings=settings)
 
 
@@ -164,6 +162,10 @@ class JobRunner:
             return RenderFailed("the render exceeded its time limit",
                                 details={"time_limit_ms": context.message.options.get("time_limit")})
         except Exception as exc:  # noqa: BLE001 - the outermost boundary: every failure gets a code
+            out_of_memory = as_out_of_memory(exc)
+            if out_of_memory is not None:  # returned bare: the traceback's tensors can be freed
+                log.warning("job %s: %s", context.job_id, out_of_memory.details["message"])
+                return out_of_memory
             log.exception("job %s failed unexpectedly", context.job_id)
             return RenderFailed(f"render failed: {type(exc).__name__}: {exc}")
         return None

@@ -51,6 +51,9 @@ class Settings:
     cache_dir: Path = field(default_factory=lambda: REPO_ROOT / ".cache")
     work_root: Path | None = None  # None: the system temp dir
     profile: str = "cpu"
+    # Model weights: a profile's relative model_dir/model_path options live under it.
+    models_dir: Path = field(default_factory=lambda: REPO_ROOT / "models_data")
+    device: str | None = None  # overrides a profile's `device` (auto, cpu, cuda, cuda:N)
     fetch: FetchLimits = field(default_factory=FetchLimits)
     ffmpeg_timeout_s: float = 600.0
 
@@ -62,6 +65,8 @@ class Settings:
             cache_dir=_env_path("UGEN_CACHE_DIR", REPO_ROOT / ".cache"),
             work_root=Path(work_root) if work_root else None,
             profile=os.environ.get("UGEN_PROFILE", "cpu"),
+            models_dir=_env_path("UGEN_MODELS_DIR", REPO_ROOT / "models_data"),
+            device=os.environ.get("UGEN_DEVICE") or None,
             fetch=FetchLimits(
                 max_bytes=env_int("UGEN_FETCH_MAX_BYTES", 20 * 1024 * 1024),
                 max_pixels=env_int("UGEN_FETCH_MAX_PIXELS", 40_000_000),

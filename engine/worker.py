@@ -7,6 +7,10 @@
 
     send_job(broker_from_url("redis://127.0.0.1:6379/0"), job)   # what the API does
 
+`ugen-worker` first checks the profile ($UGEN_PROFILE): when a backend lacks its weights, the
+CUDA device it asks for or its extra, it prints everything missing and exits with 78 before
+Dramatiq starts. Each worker process checks again at boot (for `dramatiq` started directly).
+
 Dramatiq calls `setup` in each worker process (it accepts a callable in place of a broker
 module), so importing this module connects to nothing and the models load after the fork.
 The message is one JSON object: the job spec with its `delivery` block. Settings come from
@@ -40,6 +44,7 @@ from engine.middleware import (
     check_liveness,
     current_job,
 )
+from engine.middleware.boot import EXIT_PROFILE_NOT_READY, profile_problems, refusal
 from engine.middleware.job_context import build_context
 from engine.runner import JobRunner, Runtime, should_retry
 from engine.storage import StorageSettings
@@ -136,6 +141,10 @@ def main(argv: list[str] | None = None) -> int:
         alive, why = check_liveness(settings.liveness_dir)
         print(why)
         return 0 if alive else 1
+    problems = profile_problems(settings.engine)  # before exec: no process starts, nothing is consumed
+    if problems:
+        print(refusal(settings.engine, problems), file=sys.stderr)
+        return EXIT_PROFILE_NOT_READY
     argv_ = dramatiq_argv(settings, processes=args.processes)
     # Fetch a message only when the one thread is free (Dramatiq reads this at start).
     os.execve(sys.executable, argv_, {**os.environ, "dramatiq_queue_prefetch": "1"})

@@ -12,7 +12,7 @@ model that cannot be reached, returns the copywriter's script with the reasons i
 `Script.notes`, which script.json keeps. A custom script never goes to the model.
 
 The registry builds these writers by name through the factories at the bottom: `smollm2`
-(the embedded CPU model), `transformers` (any local model) and `openai` (a served model).
+(the embedded CPU model), `TransformersWriter` (any local model) and `openai` (a served model).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from typing import Protocol
 
 from models.base import Script, ScriptBrief, ScriptWriter
 from models.llm_openai import OpenAIChatScriptWriter
-from models.llm_transformers import TransformersScriptWriter, smollm2_gguf
+from models.llm_transformers import TransformersScriptWriter, smollm2_gguf, transformers_requirements
 from models.script_prompt import LLMError, ScriptRejected
 
 RETRY_TEMPERATURE_SCALE = 0.75  # a cooler second draft strays less from the format
@@ -97,13 +97,24 @@ def smollm2_writer(*, device: str = "auto", temperature: float = 0.4,
         repetition_penalty=repetition_penalty))
 
 
-def transformers_writer(*, model_path: str, name: str | None = None, device: str = "auto",
-                        max_new_tokens: int = 400, temperature: float = 0.7, top_p: float = 0.95,
-                        repetition_penalty: float = 1.05) -> GuardedScriptWriter:
-    """Any local instruct model: a safetensors directory or a .gguf file."""
-    return GuardedScriptWriter(TransformersScriptWriter(
-        Path(model_path), name=name, device=device, max_new_tokens=max_new_tokens,
-        temperature=temperature, top_p=top_p, repetition_penalty=repetition_penalty))
+class TransformersWriter(GuardedScriptWriter):
+    """`transformers` in a profile: any local instruct model (safetensors directory or .gguf)."""
+
+    def __init__(self, *, model_path: str, name: str | None = None, device: str = "auto",
+                 max_new_tokens: int = 400, temperature: float = 0.7, top_p: float = 0.95,
+                 repetition_penalty: float = 1.05) -> None:
+        super().__init__(TransformersScriptWriter(
+            Path(model_path), name=name, device=device, max_new_tokens=max_new_tokens,
+            temperature=temperature, top_p=top_p, repetition_penalty=repetition_penalty))
+
+    @classmethod
+    def check_requirements(cls, *, model_path: str | None = None, device: str = "auto",
+                           name: str | None = None, max_new_tokens: int = 400,
+                           temperature: float = 0.7, top_p: float = 0.95,
+                           repetition_penalty: float = 1.05) -> list[str]:
+        """What is missing to load the model (same options as the constructor); sampling
+        options need nothing and are checked when the writer is built."""
+        return transformers_requirements(model_path, device=device)
 
 
 def openai_writer(*, base_url: str, model: str, api_key_env: str | None = None,

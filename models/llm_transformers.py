@@ -161,6 +161,28 @@ def resolve_device(device: str) -> tuple[str, str]:
     return device, "bfloat16" if device.startswith("cuda") else "float32"
 
 
+def transformers_requirements(model_path: str | Path | None, *, device: str = "auto") -> list[str]:
+    """Messages for what a local model writer lacks: libraries, the model files, the device."""
+    from models.devices import device_problems
+
+    problems = [f"transformers script writer needs {name}: run {LLM_EXTRA_HINT}"
+                for name in ("torch", "transformers") if importlib.util.find_spec(name) is None]
+    problems += device_problems("transformers script writer", device=device)
+    if not model_path:
+        return [*problems, "transformers script writer: no model_path option in the profile"]
+    path = Path(model_path)
+    if path.suffix == ".gguf" and not path.is_file():
+        problems.append(f"transformers script writer: no model file {path}")
+    elif path.suffix != ".gguf" and not (path / "config.json").is_file():
+        problems.append(f"transformers script writer: no model at {path} (a directory with "
+                        "config.json, safetensors weights and a tokenizer; fetch it with "
+                        f"python scripts/fetch_models.py --llm REPO_ID, or point model_path "
+                        "elsewhere)")
+    elif path.suffix != ".gguf" and not any(path.glob("*.safetensors")):
+        problems.append(f"transformers script writer: {path} has no .safetensors weights")
+    return problems
+
+
 def load_model(model_path: str, device: str, dtype: str) -> LoadedModel:
     with _LOAD_LOCK:
         return _load_model(str(Path(model_path).resolve()), device, dtype)

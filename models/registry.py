@@ -1,7 +1,18 @@
-"""Backends by name, each loaded once per process.
+"""Backends by name, each loaded once per process, on the device the profile asks for.
 
-    registry = Registry.from_profile(Path("configs/profiles/cpu.yaml"), cache_dir=Path(".cache"))
-    voice = registry.voice("joe")   # loaded on first use, the same object afterwards
+    registry = Registry.from_settings(settings)        # configs/profiles/$UGEN_PROFILE.yaml
+    registry.requirements()                            # [] or what is missing (files, GPU, extras)
+    voice = registry.voice(path, voice_id="joe")       # loaded on first use, the same object afterwards
+    registry.warm_up()                                 # {role: seconds} for backends that offer it
+
+    python -m models.registry check --profile configs/profiles/gpu.yaml
+
+A profile maps each role to a backend name, or to {backend: NAME, options: {...}} whose options
+are the backend's keyword arguments. A top-level `device` (auto, cpu, cuda, cuda:N) is handed
+to every torch backend that has no `device` option of its own; $UGEN_DEVICE overrides it.
+Relative `model_dir`/`model_path` options are resolved against the models directory
+($UGEN_MODELS_DIR). A backend class may define `check_requirements(**options) -> list[str]`;
+`requirements()` asks every configured one, without loading any model.
 
 Heavy libraries are imported inside the backend modules, so importing this costs nothing.
 A profile naming a backend whose extra is not installed fails with the `pip install` that fixes it.
@@ -10,7 +21,11 @@ A profile naming a backend whose extra is not installed fails with the `pip inst
 from __future__ import annotations
 
 import importlib
+import logging
+import sys
 import threading
+import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,19 +34,29 @@ import yaml
 
 from models.base import CutoutBackend, MusicBackend, PersonaAnimator, ScriptWriter, VoiceBackend
 
+log = logging.getLogger(__name__)
+
 # role -> backend name -> (module, class, extra that installs its libraries)
 BACKENDS: dict[str, dict[str, tuple[str, str, str | None]]] = {
     "script": {"copywriter": ("models.copywriter", "TemplateCopywriter", None),
                "smollm2": ("models.guarded_writer", "smollm2_writer", "llm"),
-               "transformers": ("models.guarded_writer", "transformers_writer", "llm"),
+               "transformers": ("models.guarded_writer", "TransformersWriter", "llm"),
                "openai": ("models.guarded_writer", "openai_writer", None)},
-    "voice": {"piper": ("models.piper_voice", "PiperVoiceBackend", None)},
+    "voice": {"piper": ("models.piper_voice", "PiperVoiceBackend", None),
+              "coqui": ("models.coqui_voice", "CoquiVoiceBackend", "coqui")},
     "animator": {"viseme": ("models.viseme_animator", "VisemeAnimator", None),
                  "musetalk": ("models.musetalk", "MuseTalkAnimator", "gpu")},
-    "cutout": {"classical": ("models.cutout_classical", "ClassicalCutout", None)},
+    "cutout": {"classical": ("models.cutout_classical", "ClassicalCutout", None),
+               "segmentation": ("models.cutout_segmentation", "SegmentationCutout", "gpu")},
     "music": {"synth": ("models.music_synth", "SynthMusic", None)},
 }
 ROLES = ("script", "voice", "animator", "cutout", "music", "encoder")
+ENCODERS = ("libx264", "nvenc")  # nvenc falls back to libx264 where the GPU encoder is absent
+PROFILE_SETTINGS = ("device",)  # top-level keys that are not roles
+# Torch backends: they take a `device` keyword; the registry resolves "auto" before building.
+DEVICE_BACKENDS = {("script", "smollm2"), ("script", "transformers"),
+                   ("animator", "musetalk"), ("cutout", "segmentation")}
+PATH_OPTIONS = ("model_dir", "model_path")
 
 
 class ProfileError(ValueError):
@@ -55,44 +80,102 @@ def load_profile(path: Path) -> dict[str, Any]:
     missing = [role for role in ROLES if role not in data]
     if missing:
         raise ProfileError(f"profile {path.name} names no backend for: {', '.join(missing)}")
-    for role, entry in data.items():
+    for key, entry in data.items():
+        if key in PROFILE_SETTINGS:
+            continue
+        if key not in ROLES:
+            raise ProfileError(f"profile {path.name}: unknown key {key!r} (roles: "
+                               f"{', '.join(ROLES)}; settings: {', '.join(PROFILE_SETTINGS)})")
         if isinstance(entry, dict) and not _is_backend_mapping(entry):
-            raise ProfileError(f"profile {path.name}: {role} must be a backend name or "
+            raise ProfileError(f"profile {path.name}: {key} must be a backend name or "
                                f"{{backend: NAME, options: {{...}}}}, not {entry!r}")
-        name = backend_name(entry)
-        if role != "encoder" and name not in BACKENDS.get(role, {}):
-            raise ProfileError(f"profile {path.name}: unknown {role} backend {name!r}")
+        known = ENCODERS if key == "encoder" else BACKENDS[key]
+        if backend_name(entry) not in known:
+            raise ProfileError(f"profile {path.name}: unknown {key} backend "
+                               f"{backend_name(entry)!r} (known: {', '.join(known)})")
     return {str(k): v if isinstance(v, dict) else str(v) for k, v in data.items()}
 
 
-def _construct(role: str, name: str, **kwargs: Any) -> Any:
+def backend_class(role: str, name: str) -> Any:
+    """The class (or factory) that builds backend `name`; ImportError names the install."""
     module_name, class_name, extra = BACKENDS[role][name]
     try:
         module = importlib.import_module(module_name)
     except ImportError as exc:
         hint = f"pip install 'ugen-engine[{extra}]'" if extra else "pip install -e ."
         raise ImportError(f"{role} backend {name!r} needs {exc.name}: run {hint}") from exc
-    return getattr(module, class_name)(**kwargs)
+    return getattr(module, class_name)
 
 
 @dataclass
 class Registry:
-    profile: dict[str, Any]  # role -> backend name, or {backend, options}
+    profile: dict[str, Any]  # role -> backend name, or {backend, options}; plus `device`
     cache_dir: Path
+    models_dir: Path | None = None  # relative model paths in options are under it
+    device: str | None = None  # overrides the profile's `device` (settings: $UGEN_DEVICE)
     _loaded: dict[tuple, Any] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @classmethod
-    def from_profile(cls, path: Path, *, cache_dir: Path) -> Registry:
-        return cls(profile=load_profile(path), cache_dir=cache_dir)
+    def from_profile(cls, path: Path, *, cache_dir: Path, models_dir: Path | None = None,
+                     device: str | None = None) -> Registry:
+        return cls(profile=load_profile(path), cache_dir=cache_dir, models_dir=models_dir,
+                   device=device)
+
+    @classmethod
+    def from_settings(cls, settings: Any, *, profile: str | None = None) -> Registry:
+        """engine.settings.Settings: its profile (or `profile`), cache, models dir and device."""
+        name = profile or settings.profile
+        path = Path(name) if name.endswith((".yaml", ".yml")) else \
+            settings.configs_dir / "profiles" / f"{name}.yaml"
+        return cls.from_profile(path, cache_dir=settings.cache_dir,
+                                models_dir=settings.models_dir, device=settings.device)
+
+    @property
+    def backends(self) -> dict[str, str]:
+        """role -> backend name, for every role but the encoder."""
+        return {role: backend_name(self.profile[role]) for role in ROLES if role != "encoder"}
+
+    def options(self, role: str) -> dict[str, Any]:
+        """The profile's options for `role` as its backend receives them: model paths made
+        absolute, and the profile's device added where the backend runs on torch. The device
+        is as requested ("auto" stays "auto"); building resolves it."""
+        entry = self.profile[role]
+        options = dict((entry.get("options") or {}) if isinstance(entry, dict) else {})
+        for key in PATH_OPTIONS:
+            if key in options and self.models_dir is not None:
+                options[key] = str(self.models_dir / Path(options[key]).expanduser())
+        if (role, backend_name(entry)) in DEVICE_BACKENDS:
+            options.setdefault("device", self.device or self.profile.get("device") or "auto")
+        return options
+
+    def requirements(self) -> list[str]:
+        """What every configured backend lacks (files, devices, libraries); loads no model."""
+        problems: list[str] = []
+        for role, name in self.backends.items():
+            try:
+                cls = backend_class(role, name)
+            except ImportError as exc:
+                problems.append(str(exc))
+                continue
+            check = getattr(cls, "check_requirements", None)
+            if check is not None:
+                try:
+                    problems += [str(p) for p in check(**self.options(role))]
+                except TypeError as exc:  # an option the backend does not take
+                    problems.append(f"{role} backend {name!r}: bad options: {exc}")
+        return problems
 
     def _get(self, role: str, key: tuple, **kwargs: Any) -> Any:
         with self._lock:
             if (role, *key) not in self._loaded:
-                entry = self.profile[role]
-                options = (entry.get("options") or {}) if isinstance(entry, dict) else {}
-                self._loaded[(role, *key)] = _construct(role, backend_name(entry), **options,
-                                                        **kwargs)
+                options = self.options(role)
+                if "device" in options and (role, backend_name(self.profile[role])) in DEVICE_BACKENDS:
+                    from models.devices import resolve_device
+
+                    options["device"] = resolve_device(options["device"])
+                cls = backend_class(role, backend_name(self.profile[role]))
+                self._loaded[(role, *key)] = cls(**options, **kwargs)
             return self._loaded[(role, *key)]
 
     def script_writer(self) -> ScriptWriter:
@@ -110,3 +193,30 @@ class Registry:
 
     def music(self) -> MusicBackend:
         return self._get("music", ())
+
+    def load_all(self, voices: Iterable[tuple[Path, str]] = ()) -> None:
+        """Build every backend now (worker boot), with each (model_path, voice_id) voice."""
+        for load in (self.script_writer, self.animator, self.cutout, self.music):
+            load()
+        for model_path, voice_id in voices:
+            self.voice(model_path, voice_id=voice_id)
+
+    def warm_up(self) -> dict[str, float]:
+        """Run each loaded backend's `warm_up()` once; seconds per role (first voice only)."""
+        timings: dict[str, float] = {}
+        for (role, *_), backend in list(self._loaded.items()):
+            warm = getattr(backend, "warm_up", None)
+            if warm is None or role in timings:
+                continue
+            started = time.perf_counter()
+            warm()
+            timings[role] = time.perf_counter() - started
+            log.info("%s backend %s warmed up in %.2f s", role, backend_name(self.profile[role]),
+                     timings[role])
+        return timings
+
+
+if __name__ == "__main__":
+    from models.profile_check import main
+
+    sys.exit(main(sys.argv[1:]))

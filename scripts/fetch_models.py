@@ -1,8 +1,11 @@
 #!/usr/bin/env python3
-"""Download the MuseTalk 1.5 release into a model directory, in its official layout.
+"""Download the GPU profile's weights into the models directory, in the layouts the backends load.
 
-    python scripts/fetch_models.py                       # into $UGEN_MODELS_DIR/musetalk
+    python scripts/fetch_models.py                       # MuseTalk into $UGEN_MODELS_DIR/musetalk
     python scripts/fetch_models.py --model-dir /models/musetalk --verify
+    python scripts/fetch_models.py --segmentation        # UperNet-ConvNeXt-S into .../segmentation
+    python scripts/fetch_models.py --llm Qwen/Qwen2.5-7B-Instruct   # into .../llm/Qwen2.5-7B-Instruct
+    python scripts/fetch_models.py --all                 # everything configs/profiles/gpu.yaml names
 
 Run it on a machine that can reach the Hugging Face hub (needs `pip install 'ugen-engine[gpu]'`).
 It fetches `musetalkV15/{musetalk.json, unet.pth}` from TMElyralab/MuseTalk, `sd-vae/` from
@@ -11,7 +14,11 @@ download script takes), checks the UNet config against the copy kept in
 configs/models/musetalk/, and with `--verify` loads everything through the backend's strict
 loader. Files already present are not downloaded again. Tests never call this.
 Weights: MuseTalk's README allows any use, commercial included; the hub card is tagged
-creativeml-openrail-m. sd-vae-ft-mse and whisper are MIT.
+creativeml-openrail-m. sd-vae-ft-mse and whisper are MIT. openmmlab/upernet-convnext-small's
+card says MIT (it is trained on ADE20K, whose own terms apply to the data).
+Qwen2.5-7B-Instruct is Apache-2.0. The models directory is $UGEN_MODELS_DIR (default
+models_data/ beside the repo), the same one the registry reads.
+The Coqui XTTS voice has its own fetch step (see docs/gpu.md).
 """
 
 from __future__ import annotations
@@ -24,7 +31,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from models.musetalk.config import UNET_CONFIG, ReleaseLayout, default_model_dir  # noqa: E402
+from engine.settings import Settings  # noqa: E402
+from models.musetalk.config import UNET_CONFIG, ReleaseLayout  # noqa: E402
 
 # (hub repository, file in it, folder under the model dir); local names keep the hub's paths.
 RELEASE_FILES = (
@@ -38,13 +46,22 @@ RELEASE_FILES = (
 )
 SAFETENSORS = {"diffusion_pytorch_model.bin": "diffusion_pytorch_model.safetensors",
                "pytorch_model.bin": "model.safetensors"}
+SEGMENTATION_REPO = "openmmlab/upernet-convnext-small"
+SEGMENTATION_FILES = ("config.json", "preprocessor_config.json", "pytorch_model.bin")
+LLM_PATTERNS = ["*.json", "*.safetensors", "*.txt", "*.model", "tokenizer*"]  # no .bin twins
 DOWNLOAD_TIMEOUT_S = "60"  # per network read; huggingface_hub retries and resumes
 
 
 def _args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description="Fetch the MuseTalk 1.5 release.")
+    parser = argparse.ArgumentParser(description="Fetch the GPU profile's weights.")
     parser.add_argument("--model-dir", type=Path, default=None,
-                        help="target directory (default: $UGEN_MODELS_DIR/musetalk)")
+                        help="MuseTalk target directory (default: $UGEN_MODELS_DIR/musetalk)")
+    parser.add_argument("--segmentation", action="store_true",
+                        help=f"fetch {SEGMENTATION_REPO} into $UGEN_MODELS_DIR/segmentation only")
+    parser.add_argument("--llm", metavar="REPO_ID", default=None,
+                        help="fetch a safetensors instruct model into $UGEN_MODELS_DIR/llm/NAME only")
+    parser.add_argument("--all", action="store_true",
+                        help="MuseTalk, the segmentation model and Qwen/Qwen2.5-7B-Instruct")
     parser.add_argument("--safetensors", action="store_true",
                         help="take the VAE and whisper weights as .safetensors instead of .bin")
     parser.add_argument("--verify", action="store_true",
@@ -67,6 +84,22 @@ def fetch(model_dir: Path, *, safetensors: bool) -> list[Path]:
     return fetched
 
 
+def fetch_segmentation(target: Path) -> None:
+    from huggingface_hub import hf_hub_download
+
+    for name in SEGMENTATION_FILES:
+        if not (target / name).is_file():
+            print(f"downloading {SEGMENTATION_REPO}/{name}", flush=True)
+            hf_hub_download(repo_id=SEGMENTATION_REPO, filename=name, local_dir=target)
+
+
+def fetch_llm(repo: str, target: Path) -> None:
+    from huggingface_hub import snapshot_download
+
+    print(f"downloading {repo}", flush=True)
+    snapshot_download(repo_id=repo, local_dir=target, allow_patterns=LLM_PATTERNS)
+
+
 def config_differences(model_dir: Path) -> list[str]:
     """Architecture fields where the downloaded musetalk.json and the kept copy disagree."""
     hub = json.loads(ReleaseLayout(model_dir).unet_config.read_text())
@@ -82,7 +115,15 @@ def main(argv: list[str] | None = None) -> int:
         print("HF_HUB_OFFLINE is set: this script must reach the model hub", file=sys.stderr)
         return 2
     os.environ.setdefault("HF_HUB_DOWNLOAD_TIMEOUT", DOWNLOAD_TIMEOUT_S)
-    model_dir = args.model_dir or default_model_dir()
+    models_dir = Settings.from_env().models_dir
+    if args.segmentation or args.all:
+        fetch_segmentation(models_dir / "segmentation")
+    if args.llm or args.all:
+        repo = args.llm or "Qwen/Qwen2.5-7B-Instruct"
+        fetch_llm(repo, models_dir / "llm" / repo.split("/")[-1])
+    if (args.segmentation or args.llm) and not args.all:
+        return 0
+    model_dir = args.model_dir or models_dir / "musetalk"
     for path in fetch(model_dir, safetensors=args.safetensors):
         print(f"{path}  {path.stat().st_size:,} bytes")
     differences = config_differences(model_dir)

@@ -24,12 +24,15 @@ import numpy as np
 from models.base import PersonaImage, PreparedPersona, Speech
 from models.musetalk.audio import encode_speech, frame_tokens, speaking_weights
 from models.musetalk.config import (
-    InferenceOptions, default_model_dir, require_libraries)
+    LATENT_SIZE, UNET_IN_CHANNELS, InferenceOptions, ReleaseError,
+    ReleaseLayout, default_model_dir, require_libraries)
 from models.musetalk.infer import LipSyncRunner
-from models.musetalk.loader import MuseTalkModels, fingerprint, load_release
+from models.musetalk.loader import MuseTalkModels, check_files, fingerprint, load_release
 from models.musetalk.prepare import MuseTalkPersona, prepare_persona
 from models.persona_layout import render_panel
 
+LIBRARIES = ("torch", "diffusers", "transformers", "safetensors")
+WARM_UP_CROP_PX = 64
 VIDEO_SUFFIXES = {".mp4", ".mov", ".webm", ".mkv", ".avi"}
 MAX_IDLE_FRAMES = 300  # 10 s at 30 fps: source frames are held in memory for the job
 FLUSH_FACTOR = 4  # stream out after this many batches' worth of silent frames
@@ -57,6 +60,37 @@ class MuseTalkAnimator:
         self.runner = LipSyncRunner(models, self.options)
         self._model_key = (f"{fingerprint(self.model_dir)}|{self.runner.dtype}"
                            if self.model_dir else None)
+
+    @classmethod
+    def check_requirements(cls, *, model_dir: str | Path | None = None, device: str | None = None,
+                           fp16: bool | None = None, compile: bool | None = None,
+                           batch_size: int | None = None) -> list[str]:
+        """What is missing to build this animator with these options; [] when nothing."""
+        import importlib.util
+
+        from models.devices import device_problems
+
+        problems = [f"musetalk lip-sync needs {name}: run pip install 'ugen-engine[gpu]'"
+                    for name in LIBRARIES if importlib.util.find_spec(name) is None]
+        problems += device_problems("musetalk lip-sync", device=device or "auto")
+        try:
+            check_files(ReleaseLayout(Path(model_dir) if model_dir else default_model_dir()))
+        except ReleaseError as exc:
+            problems.append(f"musetalk lip-sync: {exc}")
+        return problems
+
+    def warm_up(self) -> None:
+        """One full batch through UNet, VAE decode and blend, so the first job does not pay
+        for kernel selection, allocator growth or (with compile) the graph capture."""
+        import torch
+
+        runner, batch = self.runner, self.runner.batch_size
+        on = {"device": runner.device}
+        latents = torch.zeros(batch, UNET_IN_CHANNELS, LATENT_SIZE, LATENT_SIZE, **on)
+        tokens = torch.zeros(batch, runner.pe.shape[1], runner.pe.shape[2], **on)
+        base = torch.zeros(batch, WARM_UP_CROP_PX, WARM_UP_CROP_PX, 3, dtype=torch.uint8, **on)
+        mask = torch.full((WARM_UP_CROP_PX, WARM_UP_CROP_PX), 0.5, **on)
+        runner.render(latents, tokens, base=base, mask=mask, weights=torch.ones(batch, **on))
 
     def prepare(self, persona: PersonaImage, *, panel_w: int, panel_h: int) -> PreparedPersona:
         """Lay out a portrait, or the idle video `persona.source` names. ValueError: no face."""

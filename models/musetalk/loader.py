@@ -48,7 +48,7 @@ def load_release(model_dir: Path) -> MuseTalkModels:
     """All models of the release under `model_dir`, on the CPU in fp32 and eval mode."""
     require_libraries()
     layout = ReleaseLayout(Path(model_dir))
-    _check_files(layout)
+    check_files(layout)
     unet = load_unet(layout.unet_config, layout.unet_weights)
     vae = load_vae(layout.vae_dir)
     whisper, features = load_whisper(layout.whisper_dir)
@@ -194,7 +194,8 @@ def fingerprint(model_dir: Path) -> str:
     return ",".join(stats)
 
 
-def _check_files(layout: ReleaseLayout) -> None:
+def check_files(layout: ReleaseLayout) -> None:
+    """ReleaseError naming every missing file of the release (no file is read)."""
     required = [layout.unet_config, layout.unet_weights, layout.vae_dir / "config.json",
                 layout.whisper_dir / "config.json",
                 layout.whisper_dir / "preprocessor_config.json"]
@@ -204,7 +205,8 @@ def _check_files(layout: ReleaseLayout) -> None:
             missing.append(f"{folder.name}/{' or '.join(names)}")
     if missing:
         raise ReleaseError(f"MuseTalk release at {layout.root} is incomplete, missing: "
-                           f"{', '.join(missing)} (fill it with scripts/fetch_models.py)")
+                           f"{', '.join(missing)} (fill it with python scripts/fetch_models.py "
+                           f"--model-dir {layout.root})")
 
 
 def _encoder_weights(state: dict[str, torch.Tensor], source: Path) -> dict[str, torch.Tensor]:
