@@ -5,130 +5,261 @@
             enc.write(frame)          # (h, w, 3) uint8; blocks when the queue is full
     mux(Path("video.mp4"), Path("audio.wav"), Path("final.mp4"), timeout_s=120)
 
-Frames go through a small bounded queue to a writer thread, so composing the next frame
-overlaps the pipe write, and at most `queue_frames` frames are ever held. RGB is converted to
-BT.709 limited-range yuv420p inside ffmpeg and the stream is tagged as such.
+Frames go through a bounded queue to a writer thread, so composing the next frame (or a GPU
+computing the next batch) overlaps the pipe write and the encode, and at most `queue_frames`
+frames wait (docs/encoding.md sizes it). RGB is converted to BT.709 limited-range yuv420p inside
+ffmpeg and the stream is tagged as such, whichever encoder runs (pipelines/codecs.py).
+
+The video is written beside `out_path` under a hidden partial name and renamed on success, so a
+failed or aborted encode leaves no half-written file. A codec with a fallback (NVENC) that cannot
+start (no driver, no free session) is replaced for this video by its fallback: the frames sent
+before the encoder opened are kept and sent again, so the caller notices nothing but a log line.
 """
 
 from __future__ import annotations
 
+import logging
+import os
 import queue
+import re
 import subprocess
 import threading
 import time
-from dataclasses import dataclass
+from collections import deque
 from pathlib import Path
 from types import TracebackType
 
 import numpy as np
 
 from engine.errors import EncoderError
-from pipelines.ffmpeg import ffmpeg_exe, run_ffmpeg
+from pipelines.codecs import LIBX264, VideoCodec, active, mark_failed
+from pipelines.ffmpeg import error_lines, ffmpeg_exe, run_ffmpeg
+
+__all__ = ["FrameEncoder", "VideoCodec", "encode_audio", "mux"]
+
+log = logging.getLogger(__name__)
 
 BT709_TAGS = ["-colorspace", "bt709", "-color_primaries", "bt709", "-color_trc", "bt709",
               "-color_range", "tv"]
+QUEUE_BYTES_MAX = 256 * 2**20  # 43 frames at 1080x1920 rgb24: a 32-frame batch fits
+REPLAY_EXTRA_FRAMES = 8  # frames ffmpeg may read ahead of an encoder that is still opening
+# ffmpeg prints its output header once every encoder has opened on the first frame.
+_OUTPUT_HEADER = re.compile(r"\[info\] Output #0")
 
 
-@dataclass(frozen=True)
-class VideoCodec:
-    """libx264 settings; `preset` trades speed for size at the same quality (crf)."""
+class _Session:
+    """One ffmpeg process: a bounded queue of frames, a writer thread, a stderr reader."""
 
-    name: str = "libx264"
-    preset: str = "veryfast"
-    crf: int = 20
-    queue_frames: int = 6
+    def __init__(self, argv: list[str], *, queue_frames: int) -> None:
+        self.queue: queue.Queue[np.ndarray | None] = queue.Queue(maxsize=queue_frames)
+        self.error: BaseException | None = None
+        self.piped = 0  # frames fully written into ffmpeg's stdin
+        self.started = threading.Event()  # the encoder opened (ffmpeg wrote its output header)
+        self.settled = threading.Event()  # started, or ffmpeg closed its stderr (it is exiting)
+        self.stderr: deque[str] = deque(maxlen=200)
+        self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.PIPE)
+        threading.Thread(target=self._read_stderr, daemon=True).start()
+        self.writer = threading.Thread(target=self._write_loop, daemon=True)
+        self.writer.start()
 
-    def argv(self) -> list[str]:
-        return ["-c:v", self.name, "-preset", self.preset, "-crf", str(self.crf),
-                "-profile:v", "high", "-pix_fmt", "yuv420p"]
+    def _read_stderr(self) -> None:
+        assert self.proc.stderr is not None
+        for raw in self.proc.stderr:
+            line = raw.decode("utf-8", "replace").rstrip()
+            self.stderr.append(line)
+            if not self.started.is_set() and _OUTPUT_HEADER.search(line):
+                self.started.set()
+                self.settled.set()
+        self.settled.set()
+
+    def _write_loop(self) -> None:
+        assert self.proc.stdin is not None
+        try:
+            while (frame := self.queue.get()) is not None:
+                self.proc.stdin.write(memoryview(frame).cast("B"))
+                self.piped += 1
+        except (BrokenPipeError, OSError) as exc:
+            self.error = exc
+            while self.queue.get() is not None:  # let the producer finish without blocking
+                pass
+
+    @property
+    def dead(self) -> bool:
+        return self.error is not None or self.proc.poll() is not None
+
+    def errors(self) -> list[str]:
+        return error_lines(list(self.stderr))
+
+    def finish(self, deadline: float) -> tuple[int, float | None]:
+        """Send end of stream; (exit code, ffmpeg's peak RSS in MiB). Raises TimeoutExpired."""
+        self.queue.put(None)
+        self.writer.join(max(1.0, deadline - time.monotonic()))
+        peak = _peak_rss_mb(self.proc.pid)
+        if self.proc.stdin and not self.proc.stdin.closed:
+            try:
+                self.proc.stdin.close()
+            except BrokenPipeError:
+                pass
+        try:
+            return self.proc.wait(timeout=max(1.0, deadline - time.monotonic())), peak
+        except subprocess.TimeoutExpired:
+            self.kill()
+            raise
+
+    def kill(self) -> None:
+        self.proc.kill()
+        self.proc.wait()
+        try:
+            self.queue.put(None, timeout=5)  # the writer drains after a broken pipe
+        except queue.Full:
+            pass
 
 
 class FrameEncoder:
     def __init__(self, out_path: Path, *, width: int, height: int, fps: int,
-                 codec: VideoCodec = VideoCodec(), timeout_s: float = 600.0) -> None:
+                 codec: VideoCodec = LIBX264, timeout_s: float = 600.0) -> None:
         self.out_path, self.size, self.fps = out_path, (width, height), fps
+        self.codec = active(codec)  # the fallback if this encoder failed mid-video before
+        self._partial = out_path.with_name(f".{out_path.stem}.partial{out_path.suffix}")
         self._deadline = time.monotonic() + timeout_s
-        self._queue: queue.Queue[np.ndarray | None] = queue.Queue(maxsize=codec.queue_frames)
-        self._error: BaseException | None = None
+        self.queue_frames = max(1, min(codec.queue_frames, QUEUE_BYTES_MAX // (width * height * 3)))
+        # Frames sent before the encoder opened, kept for a fallback to send again.
+        self._replay: list[np.ndarray] | None = [] if self.codec.fallback else None
         self.frames_written = 0
+        self.stalls = 0  # writes that had to wait for the encoder (its queue was full)
+        self.fallback_reason: str | None = None  # why this video's first encoder was replaced
         self.peak_rss_mb: float | None = None  # ffmpeg's own peak, read just before it exits
-        self._proc = subprocess.Popen(self._argv(codec), stdin=subprocess.PIPE,
-                                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        self._stderr: list[bytes] = []
-        threading.Thread(target=self._drain_stderr, daemon=True).start()
-        self._writer = threading.Thread(target=self._write_loop, daemon=True)
-        self._writer.start()
+        self._session = self._start()
+
+    @property
+    def frames_piped(self) -> int:
+        """Frames the encoder has taken so far (written into ffmpeg's stdin)."""
+        return self._session.piped
+
+    @property
+    def _proc(self) -> subprocess.Popen:
+        return self._session.proc
+
+    def _start(self) -> _Session:
+        return _Session(self._argv(self.codec), queue_frames=self.queue_frames)
 
     def _argv(self, codec: VideoCodec) -> list[str]:
         w, h = self.size
         scale = (
             "scale=out_color_matrix=bt709:out_range=tv:flags=bicubic,format=yuv420p,"
             "setparams=colorspace=bt709:color_primaries=bt709:color_trc=bt709:range=tv")
-        return [ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y",
+        return [ffmpeg_exe(), "-hide_banner", "-nostats", "-loglevel", "level+info", "-y",
                 "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{w}x{h}", "-r", str(self.fps),
                 "-i", "pipe:0", "-an", "-vf", scale, *codec.argv(), *BT709_TAGS,
-                "-r", str(self.fps), "-fps_mode", "cfr", str(self.out_path)]
-
-    def _drain_stderr(self) -> None:
-        assert self._proc.stderr is not None
-        for line in self._proc.stderr:
-            self._stderr.append(line)
-
-    def _write_loop(self) -> None:
-        assert self._proc.stdin is not None
-        try:
-            while (frame := self._queue.get()) is not None:
-                self._proc.stdin.write(memoryview(frame).cast("B"))
-        except (BrokenPipeError, OSError) as exc:
-            self._error = exc
-            while self._queue.get() is not None:  # let the producer finish without blocking
-                pass
+                "-r", str(self.fps), "-fps_mode", "cfr", str(self._partial)]
 
     def write(self, frame: np.ndarray) -> None:
-        if self._error is not None or self._proc.poll() is not None:
-            raise self._failure("ffmpeg stopped accepting frames")
         if frame.shape != (self.size[1], self.size[0], 3) or frame.dtype != np.uint8:
             raise ValueError(f"frame must be {self.size[1]}x{self.size[0]}x3 uint8, got "
                              f"{frame.shape} {frame.dtype}")
-        remaining = self._deadline - time.monotonic()
-        if remaining <= 0:
-            raise self._failure("encoding took longer than its deadline")
-        try:
-            self._queue.put(np.ascontiguousarray(frame), timeout=remaining)
-        except queue.Full:
-            raise self._failure("encoder stalled: no frame accepted before the deadline") from None
+        frame = np.ascontiguousarray(frame)
+        self._ensure_alive()
+        if self._replay is not None:
+            self._hold(frame)
+        self._put(frame)
         self.frames_written += 1
 
-    def close(self) -> None:
-        self._queue.put(None)
-        self._writer.join(max(1.0, self._deadline - time.monotonic()))
-        self.peak_rss_mb = _peak_rss_mb(self._proc.pid)
-        if self._proc.stdin and not self._proc.stdin.closed:
-            try:
-                self._proc.stdin.close()
-            except BrokenPipeError:
-                pass
+    def _put(self, frame: np.ndarray) -> None:
         try:
-            code = self._proc.wait(timeout=max(1.0, self._deadline - time.monotonic()))
+            self._session.queue.put_nowait(frame)
+            return
+        except queue.Full:
+            self.stalls += 1
+        remaining = self._deadline - time.monotonic()
+        if remaining <= 0:
+            raise self._fail("encoding took longer than its deadline")
+        try:
+            self._session.queue.put(frame, timeout=remaining)
+        except queue.Full:
+            raise self._fail("encoder stalled: no frame accepted before the deadline") from None
+
+    def _hold(self, frame: np.ndarray) -> None:
+        """Keep `frame` until the encoder has opened; wait for that when enough are kept."""
+        session = self._session
+        if len(self._replay) >= self.queue_frames + REPLAY_EXTRA_FRAMES:
+            if not session.settled.wait(max(0.0, self._deadline - time.monotonic())):
+                raise self._fail(f"{self.codec.name} did not open before the deadline")
+            if not session.started.is_set():  # stderr closed without the header: exiting
+                try:
+                    session.proc.wait(timeout=5.0)
+                except subprocess.TimeoutExpired:
+                    session.kill()
+            self._ensure_alive()
+        if self._replay is not None and self._session.started.is_set():
+            self._replay = None  # it runs: nothing will be sent again
+        elif self._replay is not None:
+            self._replay.append(frame)
+
+    def _ensure_alive(self) -> None:
+        session = self._session
+        if not session.dead:
+            return
+        session.settled.wait(5.0)  # let the reader see all that ffmpeg said before exiting
+        if self._can_fall_back():
+            self._fall_back()
+            return
+        raise self._fail("ffmpeg stopped accepting frames")
+
+    def _can_fall_back(self) -> bool:
+        return (self._replay is not None and self.codec.fallback is not None
+                and not self._session.started.is_set())
+
+    def _fall_back(self) -> None:
+        """The encoder could not open: start the fallback and send it every frame so far."""
+        failed, fallback = self._session, self.codec.fallback
+        assert fallback is not None
+        why = next(iter(failed.errors()), f"ffmpeg exited with code {failed.proc.returncode}")
+        log.warning("%s could not start (%s); encoding %s with %s instead", self.codec.name, why,
+                    self.out_path.name, fallback.name)
+        failed.kill()
+        self._partial.unlink(missing_ok=True)
+        self.fallback_reason, self.codec = why, fallback
+        replay, self._replay = self._replay or [], [] if fallback.fallback else None
+        self._session = self._start()
+        for frame in replay:
+            if self._replay is not None:
+                self._replay.append(frame)
+            self._put(frame)
+
+    def close(self) -> None:
+        session = self._session
+        try:
+            code, self.peak_rss_mb = session.finish(self._deadline)
         except subprocess.TimeoutExpired:
-            self._proc.kill()
-            raise self._failure("ffmpeg did not finish before the deadline") from None
-        if code != 0 or self._error is not None:
-            raise self._failure(f"ffmpeg exited with code {code}")
+            raise self._fail("ffmpeg did not finish before the deadline") from None
+        if code != 0 or session.error is not None:
+            session.settled.wait(5.0)
+            if self._can_fall_back():
+                self._fall_back()
+                return self.close()
+            raise self._fail(f"ffmpeg exited with code {code}")
+        os.replace(self._partial, self.out_path)
 
     def abort(self) -> None:
-        """Stop ffmpeg now (on an error elsewhere); the partial file is the caller's to delete."""
-        self._proc.kill()
-        self._proc.wait()
-        try:
-            self._queue.put_nowait(None)
-        except queue.Full:
-            pass
+        """Stop ffmpeg now (on an error elsewhere) and delete the partial file."""
+        self._session.kill()
+        self._partial.unlink(missing_ok=True)
 
-    def _failure(self, reason: str) -> EncoderError:
-        tail = b"".join(self._stderr[-8:]).decode("utf-8", "replace").strip()
-        return EncoderError(f"video encoding failed: {reason}" + (f": {tail.splitlines()[-1]}" if tail else ""),
-                            details={"stderr_tail": tail, "frames_written": self.frames_written})
+    def _fail(self, reason: str) -> EncoderError:
+        """Stop, delete the partial file, and describe the failure (raise what this returns)."""
+        session = self._session
+        died = session.dead  # on its own, rather than stopped here for a deadline
+        if session.proc.poll() is None:
+            session.kill()
+        self._partial.unlink(missing_ok=True)
+        errors = session.errors()
+        if died and self.codec.fallback is not None and session.started.is_set():
+            mark_failed(self.codec, errors[0] if errors else reason)
+        tail = "\n".join(errors[-8:])
+        return EncoderError(f"video encoding failed: {reason}" + (f": {errors[0]}" if errors else ""),
+                            details={"stderr_tail": tail, "frames_written": self.frames_written,
+                                     "codec": self.codec.name})
 
     def __enter__(self) -> FrameEncoder:
         return self

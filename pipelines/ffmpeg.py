@@ -50,6 +50,30 @@ def run_ffmpeg(args: list[str], *, timeout_s: float, stdin: bytes | None = None)
     return stderr
 
 
+_LEVEL_TAG = re.compile(r"\[(error|fatal|panic)\] ")
+_CONTEXT = re.compile(r"^(?:\[[^\]]*\] )+")
+
+
+def error_lines(stderr_lines: list[str]) -> list[str]:
+    """The error lines of a `-loglevel level+...` log, without their `[context @ 0x..]` tags."""
+    return [_CONTEXT.sub("", _LEVEL_TAG.sub("", ln)).strip() for ln in stderr_lines
+            if _LEVEL_TAG.search(ln)]
+
+
+def encoder_error(args: list[str], *, timeout_s: float) -> str | None:
+    """Run a short ffmpeg command (a probe); None when it succeeds, else its first error line
+    (the cause; ffmpeg's later lines are consequences like "Conversion failed")."""
+    argv = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-nostats", "-loglevel", "level+error", *args]
+    try:
+        done = subprocess.run(argv, capture_output=True, timeout=timeout_s, check=False)
+    except subprocess.TimeoutExpired:
+        return f"no answer within {timeout_s:.0f} s"
+    if done.returncode == 0:
+        return None
+    errors = error_lines(done.stderr.decode("utf-8", "replace").splitlines())
+    return errors[0] if errors else f"ffmpeg exited with code {done.returncode}"
+
+
 def decode_audio(path: Path, *, sample_rate: int, channels: int, timeout_s: float = 120) -> np.ndarray:
     """Decode any audio file to float32 samples, shape (n, channels)."""
     argv = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-v", "error", "-i", str(path),

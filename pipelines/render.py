@@ -43,6 +43,7 @@ from engine.spec import JobSpec
 from models.base import Cutout, Script, VoiceBackend
 from models.registry import Registry
 from pipelines import artifacts, scene_setup
+from pipelines.codecs import codec_for_profile
 from pipelines.compositor import Scene
 from pipelines.encoder import VideoCodec, mux
 from pipelines.ffmpeg import measure_loudness, write_wav
@@ -90,8 +91,10 @@ class _Job:
 
 class RenderPipeline:
     def __init__(self, *, registry: Registry, catalog: Catalog, settings: Settings,
-                 codec: VideoCodec = VideoCodec()) -> None:
-        self.registry, self.catalog, self.settings, self.codec = registry, catalog, settings, codec
+                 codec: VideoCodec | None = None) -> None:
+        self.registry, self.catalog, self.settings = registry, catalog, settings
+        # The profile's encoder (NVENC is probed here, once per process); UGEN_ENCODER overrides.
+        self.codec = codec or codec_for_profile(registry.profile.get("encoder", "libx264"))
         self._background = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ugen-audio")
 
     def run(self, spec: JobSpec, *, out_dir: Path, allow_local_files: bool = False,
@@ -176,7 +179,9 @@ class RenderPipeline:
         job.files["video.mp4"] = job.work / "video.mp4"
         video = generate_video(
             job.scene, job.patches, out_path=job.files["video.mp4"], width=width, height=height,
-            fps=FPS, frame_count=job.track.frame_count, on_fraction=report, codec=self.codec,
+            fps=FPS, frame_count=job.track.frame_count, on_fraction=report,
+            # A batched animator (lip-sync) hands over whole batches: the queue holds one.
+            codec=self.codec.with_burst(getattr(self.registry.animator(), "burst_frames", 1)),
             still_times_s=scene_setup.still_times(job.track), timeout_s=self.settings.ffmpeg_timeout_s)
         job.stills, job.encoder_peak_rss_mb = video.stills, video.encoder_peak_rss_mb
 
