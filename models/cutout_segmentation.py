@@ -48,6 +48,7 @@ FETCH_HINT = "python scripts/fetch_models.py --segmentation"
 WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
 CONFIG_FILES = ("config.json", "preprocessor_config.json")
 WARM_UP_SIDE_PX = 64
+INFERENCE_UNUSED = ("auxiliary_head.",)
 
 
 @dataclass(frozen=True)
@@ -145,6 +146,9 @@ def load_model(model_dir: Path, device: str, dtype: str) -> tuple[Any, Any]:
     model, info = AutoModelForSemanticSegmentation.from_pretrained(
         str(model_dir), local_files_only=True, dtype=getattr(torch, dtype),
         output_loading_info=True)
+    # The auxiliary head (UperNet's training-time extra) never runs here; everything else must.
+    info["missing_keys"] = [k for k in info.get("missing_keys", ())
+                            if not k.startswith(INFERENCE_UNUSED)]
     problems = {k: v for k, v in info.items() if k != "unexpected_keys" and v}
     if problems:  # a partial checkpoint would cut out with random weights
         raise RuntimeError(f"segmentation model at {model_dir} does not fill the "
@@ -228,5 +232,5 @@ def _norm(label: str) -> str:
 
 
 def _summary(problems: dict[str, list]) -> str:
-    return "; ".join(f"{len(v)} {k.replace('_', ' ')} ({', '.join(map(str, v[:3]))}"
+    return "; ".join(f"{len(v)} {k.replace('_', ' ')} ({', '.join(map(str, sorted(v)[:3]))}"
                      f"{' ...' if len(v) > 3 else ''})" for k, v in problems.items())
