@@ -171,6 +171,13 @@ def _sync(device: Any) -> None:
         torch.cuda.synchronize(device)
 
 
+def _reset_gpu_peak() -> None:
+    torch = sys.modules.get("torch")
+    if torch is not None and torch.cuda.is_available() and torch.cuda.is_initialized():
+        torch.cuda.empty_cache()
+        torch.cuda.reset_peak_memory_stats()
+
+
 def gpu_memory_peak_gib() -> float | None:
     torch = sys.modules.get("torch")
     if torch is None or not torch.cuda.is_available() or not torch.cuda.is_initialized():
@@ -215,6 +222,7 @@ def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any] | None:
     profile_path.write_text(yaml.safe_dump(check_profile(models, voice=voice, device=args.device)))
     settings = replace(Settings.from_env(), models_dir=models, cache_dir=workdir / "cache",
                        work_root=workdir, device=args.device)
+    _reset_gpu_peak()  # the peak reported is the render's, not the random-weight writer's
     problems = validate_profile(profile_path, settings)
     print(format_problems(problems, profile=profile_path.name))
     if problems:

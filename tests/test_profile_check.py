@@ -16,9 +16,6 @@ from models.profile_check import validate_profile
 from models.registry import ProfileError, load_profile
 from models.segmentation_random import write_random_segmentation
 
-CPU_ONLY = "cpu-only test machine"
-
-
 def write_profile(path, **roles):
     profile = {"script": "copywriter", "voice": "piper", "animator": "viseme",
                "cutout": "classical", "music": "synth", "encoder": "libx264", **roles}
@@ -61,9 +58,9 @@ def test_a_cuda_device_asked_for_on_a_machine_without_one_is_refused(tmp_path, s
         "backend": "segmentation",
         "options": {"model_dir": "segmentation", "background_labels": ["wall"]}})
     problems = validate_profile(profile, settings)
-    assert problems == ["segmentation cut-out: device 'cuda' was asked for but no CUDA device "
-                        "is available here (set device: auto or cpu, or run on a GPU machine "
-                        "with a CUDA build of torch)"]
+    assert problems == [("segmentation cut-out: device 'cuda' was asked for but no CUDA device "
+                         "is available here (set device: auto or cpu, or run on a GPU machine "
+                         "with a CUDA build of torch)")]
 
 
 def test_half_precision_on_the_cpu_and_unknown_labels_are_refused(tmp_path, settings):
