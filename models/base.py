@@ -157,6 +157,9 @@ class PreparedPersona:
 
 class PersonaAnimator(Protocol):
     name: str
+    # Frames the backend computes at once (a lip-sync batch; 1 for per-frame methods). The
+    # generation stage runs such a backend a batch ahead and sizes the encoder queue to it.
+    burst_frames: int
 
     def prepare(self, persona: PersonaImage, *, panel_w: int, panel_h: int) -> PreparedPersona:
         """Crop and upscale the portrait for a panel; locate face and mouth (cached per persona)."""

@@ -46,6 +46,7 @@ class VisemeAnimator:
     about 4 ms per 1080x1920 frame on one core for a face 40 % of the panel wide."""
 
     name = "viseme"
+    burst_frames = 1
 
     def __init__(self, *, cache_dir: Path, motion: HeadMotionLimits = HeadMotionLimits(),
                  prepared_cache_size: int = 8) -> None:

@@ -11,6 +11,7 @@ stills asked for (thumbnail, storyboard), copied as they pass.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +20,7 @@ import numpy as np
 
 from pipelines.compositor import Scene
 from pipelines.encoder import FrameEncoder, VideoCodec
+from pipelines.lookahead import Lookahead
 
 REPORT_EVERY_FRAMES = 15
 
@@ -32,14 +34,21 @@ class GeneratedVideo:
 def generate_video(scene: Scene, patches: Iterator[np.ndarray], *, out_path: Path, width: int,
                    height: int, fps: int, frame_count: int, still_times_s: Sequence[float],
                    on_fraction: Callable[[float], None], codec: VideoCodec = VideoCodec(),
-                   timeout_s: float = 600.0) -> GeneratedVideo:
-    """Encode `frame_count` frames, keeping the frames nearest `still_times_s`."""
+                   lookahead_frames: int = 0, timeout_s: float = 600.0) -> GeneratedVideo:
+    """Encode `frame_count` frames, keeping the frames nearest `still_times_s`.
+
+    `lookahead_frames` > 0 computes the persona patches that far ahead in a thread (for a
+    batched animator: one batch), so animation overlaps composing and encoding."""
     wanted: dict[int, list[float]] = {}
     for t in still_times_s:
         wanted.setdefault(min(frame_count - 1, round(t * fps)), []).append(t)
     stills: dict[float, np.ndarray] = {}
-    with FrameEncoder(out_path, width=width, height=height, fps=fps, codec=codec,
-                      timeout_s=timeout_s) as encoder:
+    with contextlib.ExitStack() as stack:
+        if lookahead_frames > 0:
+            patches = stack.enter_context(
+                Lookahead(patches, frames=lookahead_frames, timeout_s=timeout_s))
+        encoder = stack.enter_context(FrameEncoder(out_path, width=width, height=height, fps=fps,
+                                                   codec=codec, timeout_s=timeout_s))
         for index in range(frame_count):
             frame = scene.compose(index / fps, next(patches, None))
             for t in wanted.get(index, ()):

@@ -177,11 +177,13 @@ class RenderPipeline:
     def _generate(self, job: _Job, report: Callable) -> None:
         width, height = job.spec.frame_size
         job.files["video.mp4"] = job.work / "video.mp4"
+        burst = self.registry.animator().burst_frames
         video = generate_video(
             job.scene, job.patches, out_path=job.files["video.mp4"], width=width, height=height,
             fps=FPS, frame_count=job.track.frame_count, on_fraction=report,
-            # A batched animator (lip-sync) hands over whole batches: the queue holds one.
-            codec=self.codec.with_burst(getattr(self.registry.animator(), "burst_frames", 1)),
+            # A batched animator (lip-sync) hands over whole batches: the queue holds one, and
+            # the next batch is computed while this one is composed and encoded.
+            codec=self.codec.with_burst(burst), lookahead_frames=burst if burst > 1 else 0,
             still_times_s=scene_setup.still_times(job.track), timeout_s=self.settings.ffmpeg_timeout_s)
         job.stills, job.encoder_peak_rss_mb = video.stills, video.encoder_peak_rss_mb
 

@@ -61,6 +61,10 @@ class MuseTalkAnimator:
         self._model_key = (f"{fingerprint(self.model_dir)}|{self.runner.dtype}"
                            if self.model_dir else None)
 
+    @property
+    def burst_frames(self) -> int:
+        return self.runner.batch_size
+
     @classmethod
     def check_requirements(cls, *, model_dir: str | Path | None = None, device: str | None = None,
                            fp16: bool | None = None, compile: bool | None = None,
