@@ -55,8 +55,7 @@ class BenchOptions:
 
 
 def build_pipeline(settings: Settings, profile: str) -> RenderPipeline:
-    registry = Registry.from_profile(settings.configs_dir / "profiles" / f"{profile}.yaml",
-                                     cache_dir=settings.cache_dir)
+    registry = Registry.from_settings(settings, profile=profile)
     return RenderPipeline(registry=registry, catalog=Catalog(settings.configs_dir),
                           settings=settings)
 

@@ -35,7 +35,7 @@ from dramatiq.middleware.time_limit import TimeLimitExceeded
 from engine.catalog import Catalog
 from engine.errors import RenderFailed, UGenError
 from engine.idempotency import Lease, LeaseKeeper, LeaseLost, ResultStore, safe_id
-from engine.middleware.gpu_memory import as_out_of_memory
+from engine.gpu_memory import as_out_of_memory
 from engine.middleware.job_context import JobContext
 from engine.middleware.liveness import pid_alive
 from engine.middleware.shutdown import JobHandedBack

@@ -24,6 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from engine.catalog import Catalog  # noqa: E402
 from engine.errors import BackendUnavailable, RenderFailed, UGenError  # noqa: E402
+from engine.gpu_memory import as_out_of_memory  # noqa: E402
 from engine.settings import Settings  # noqa: E402
 from engine.spec import STAGES  # noqa: E402
 from engine.spec_file import load_spec_file  # noqa: E402
@@ -81,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
         if os.environ.get("UGEN_DEBUG"):
             traceback.print_exc()
         _clear(args.out)
-        error = RenderFailed(f"render failed: {type(exc).__name__}: {exc}")
+        error = as_out_of_memory(exc) or RenderFailed(f"render failed: {type(exc).__name__}: {exc}")
         print(json.dumps(error.to_dict()), file=sys.stderr)
         return 1
     print(timing_table(result.report))

@@ -11,7 +11,7 @@ import torch
 
 from engine.catalog import Catalog
 from engine.errors import OutOfMemory
-from engine.middleware.gpu_memory import as_out_of_memory
+from engine.gpu_memory import as_out_of_memory
 from engine.runner import JobRunner
 from engine.settings import REPO_ROOT, Settings
 from engine.spec import parse_job
