@@ -1,0 +1,83 @@
+"""`python -m api` (what `make api` runs): the control plane, and its operator commands.
+
+    python -m api                                  # serve on UGEN_API_HOST:UGEN_API_PORT (127.0.0.1:8000)
+    python -m api serve --port 8080
+    python -m api migrate                          # alembic upgrade head, then exit
+    python -m api create-account --name acme --credits 1000     # prints the account id and an API key
+    python -m api token ACCOUNT_ID [--ttl-s 3600]  # an HS256 JWT signed with UGEN_API_JWT_SECRET
+
+Settings come from the environment (api/settings.py; docs/api.md lists them). The database is
+the embedded SQLite at out/api.sqlite3 unless UGEN_API_DATABASE_URL names another.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import logging
+import sys
+
+from api.settings import ApiSettings
+
+
+def _serve(settings: ApiSettings, args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from api.app import create_app
+
+    settings = dataclasses.replace(settings, host=args.host or settings.host, port=args.port or settings.port)
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level=args.log_level)
+    return 0
+
+
+def _migrate(settings: ApiSettings, _args: argparse.Namespace) -> int:
+    from api.db import make_engine, migrate
+
+    migrate(make_engine(settings.database_url))
+    return 0
+
+
+def _create_account(settings: ApiSettings, args: argparse.Namespace) -> int:
+    from api.context import AppContext
+    from api.db import migrate
+    from api.routes.admin import AccountIn, create_account
+
+    ctx = AppContext.build(settings)
+    migrate(ctx.engine)
+    created = create_account(ctx, AccountIn(name=args.name, credits=args.credits))
+    print(json.dumps(created.model_dump(mode="json"), indent=2))
+    return 0
+
+
+def _token(settings: ApiSettings, args: argparse.Namespace) -> int:
+    from api.auth import mint_token
+
+    print(mint_token(settings.jwt_secret, args.account_id, ttl_s=args.ttl_s, audience=settings.jwt_audience))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m api", description="The ugen-engine control plane.")
+    commands = parser.add_subparsers(dest="command")
+    serve = commands.add_parser("serve", help="run the API (the default)")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.add_argument("--log-level", default="info")
+    commands.add_parser("migrate", help="bring the database schema up to date")
+    account = commands.add_parser("create-account", help="create an account and print its first API key")
+    account.add_argument("--name", required=True)
+    account.add_argument("--credits", type=int, default=0)
+    token = commands.add_parser("token", help="print a JWT for an account")
+    token.add_argument("account_id")
+    token.add_argument("--ttl-s", type=int, default=3600)
+    args = parser.parse_args(argv)
+    if args.command is None:
+        args = parser.parse_args(["serve", *(argv or [])])
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    handlers = {"serve": _serve, "migrate": _migrate, "create-account": _create_account, "token": _token}
+    return handlers[args.command](ApiSettings.from_env(), args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

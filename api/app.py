@@ -1,0 +1,69 @@
+"""The FastAPI application: routers, error handlers, and the background loops.
+
+    app = create_app(ApiSettings.from_env())     # migrates (unless told not to) and starts
+    uvicorn.run(app, host="127.0.0.1", port=8000)
+
+On start it runs the migrations, then the sweeper (queued jobs whose send is overdue) and the
+webhook sender; both stop with the server.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+
+from api.context import AppContext
+from api.db import migrate
+from api.dispatch import Sweeper
+from api.errors import install_handlers
+from api.routes import admin, catalog, credits, internal, jobs, keys, templates, webhook_config
+from api.settings import ApiSettings
+from api.webhooks import WebhookSender
+
+ROUTERS = (jobs.router, credits.router, catalog.router, templates.router, keys.router, webhook_config.router,
+           internal.router, admin.router)
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    """FastAPI's schema plus the job body, generated from engine.spec.JobSpec."""
+    if app.openapi_schema is None:
+        schema = get_openapi(title=app.title, version=app.version, routes=app.routes, description=app.description)
+        body, defs = jobs.job_request_schema()
+        schema.setdefault("components", {}).setdefault("schemas", {}).update({**defs, "JobCreate": body})
+        app.openapi_schema = schema
+    return app.openapi_schema
+
+
+def create_app(settings: ApiSettings | None = None) -> FastAPI:
+    settings = settings or ApiSettings.from_env()
+    ctx = AppContext.build(settings)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if settings.migrate_on_start:
+            migrate(ctx.engine)
+        sweeper, sender = Sweeper(ctx).start(), WebhookSender(ctx).start()
+        try:
+            yield
+        finally:
+            sweeper.stop()
+            sender.stop()
+            ctx.engine.dispose()
+
+    app = FastAPI(title="ugen-engine control plane", version="0.1.0", lifespan=lifespan,
+                  description="U-Gen's REST API in front of the ugen-engine worker (docs/api.md).")
+    app.state.ctx = ctx
+    install_handlers(app)
+    for router in ROUTERS:
+        app.include_router(router)
+
+    @app.get("/healthz", tags=["health"])
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    app.openapi = lambda: _openapi(app)
+    return app

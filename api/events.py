@@ -1,0 +1,126 @@
+"""The worker's progress events: checked, then applied to the job at most once each.
+
+    verify(settings, headers, raw_body, now_s)     # ApiError 401 unless signed for its job, and fresh
+    ack = apply_event(ctx, ProgressEvent.model_validate_json(raw_body))
+
+An event is ignored (answered 200 so the worker drops it) when it belongs to an earlier attempt
+than the job's current one, repeats a `seq` already applied, or arrives after the job ended
+(cancelled jobs keep rendering in the worker until done; their result is not taken). Completion
+settles the credits and failure releases them, in the same transaction that records the status
+and queues the webhook, so each happens once.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from api import ledger
+from api.context import AppContext
+from api.dispatch import callback_secret
+from api.errors import ApiError
+from api.models import TERMINAL_STATUSES, Account, Job, utcnow
+from api.pricing import estimate
+from api.schemas import EventAck
+from api.webhooks import queue_webhook
+from engine.reporting import sign
+from engine.spec import JobSpec, Stage
+
+
+class EventError(BaseModel):
+    code: str
+    message: str
+    details: dict[str, Any] = Field(default_factory=dict)
+
+
+class ProgressEvent(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    job_id: str
+    attempt: int = Field(ge=1)
+    status: Literal["processing", "completed", "failed"]
+    current_stage: Stage | None = None
+    progress_percent: float = Field(0.0, ge=0, le=100)
+    message: str = ""
+    seq: int | None = None
+    final_video_url: str | None = None
+    thumbnail_url: str | None = None
+    captions_url: str | None = None
+    duration_s: float | None = None
+    width: int | None = None
+    height: int | None = None
+    size_bytes: int | None = None
+    error: EventError | None = None
+
+
+def _refuse(message: str, reason: str) -> ApiError:
+    return ApiError(401, "INVALID_SIGNATURE", message, details={"reason": reason})
+
+
+def verify(ctx: AppContext, headers: Any, raw: bytes, now_s: float) -> None:
+    timestamp, signature = headers.get("x-ugen-timestamp", ""), headers.get("x-ugen-signature", "")
+    if not timestamp.isdigit() or not signature:
+        raise _refuse("event is not signed", "missing_signature")
+    if abs(now_s - int(timestamp)) > ctx.settings.event_max_age_s:
+        raise _refuse("event timestamp is too old or in the future", "stale_timestamp")
+    try:
+        job_id = json.loads(raw)["job_id"]
+    except (ValueError, KeyError, TypeError):
+        raise _refuse("event names no job", "no_job_id") from None
+    secret = callback_secret(ctx.settings.callback_secret, str(job_id))
+    if not hmac.compare_digest(sign(secret, timestamp, raw), signature):
+        raise _refuse("event signature does not match", "bad_signature")
+
+
+def _why_ignored(job: Job, event: ProgressEvent) -> str | None:
+    if event.attempt < job.attempt:
+        return "stale_attempt"
+    if event.seq is not None and event.seq <= job.last_seq:
+        return "duplicate"
+    if job.status in TERMINAL_STATUSES:
+        return "job_finished"
+    return None
+
+
+def _completed(ctx: AppContext, db: Any, account: Account, job: Job, event: ProgressEvent) -> None:
+    job.status, job.current_stage, job.progress_percent = "completed", "complete", 100.0
+    job.final_video_url, job.thumbnail_url, job.captions_url = (
+        event.final_video_url, event.thumbnail_url, event.captions_url)
+    job.duration_s, job.width, job.height, job.size_bytes = (
+        event.duration_s, event.width, event.height, event.size_bytes)
+    cost = estimate(JobSpec.model_validate(job.spec), video_s=event.duration_s).total
+    ledger.settle(db, account, job, cost)
+    job.finished_at = utcnow()
+    queue_webhook(db, account, job, "job.completed")
+
+
+def _failed(db: Any, account: Account, job: Job, event: ProgressEvent) -> None:
+    error = event.error or EventError(code="RENDER_FAILED", message=event.message or "render failed")
+    job.status, job.error, job.finished_at = "failed", error.model_dump(), utcnow()
+    ledger.release(db, account, job, why="job failed")
+    queue_webhook(db, account, job, "job.failed")
+
+
+def apply_event(ctx: AppContext, event: ProgressEvent) -> EventAck:
+    with ctx.session() as db:
+        job = db.get(Job, event.job_id)
+        if job is None:
+            raise ApiError(404, "NOT_FOUND", "Job not found", details={"id": event.job_id})
+        account = db.get(Account, job.account_id, with_for_update=True)  # lock order: account, then job
+        db.refresh(job, with_for_update=True)
+        if (reason := _why_ignored(job, event)) is not None:
+            return EventAck(accepted=False, reason=reason)
+        job.last_seq = event.seq if event.seq is not None else job.last_seq
+        if event.current_stage:
+            job.current_stage = event.current_stage
+        job.progress_percent = max(job.progress_percent, event.progress_percent)
+        if event.status == "processing":
+            job.status = "processing"
+        elif event.status == "completed":
+            _completed(ctx, db, account, job, event)
+        else:
+            _failed(db, account, job, event)
+    return EventAck(accepted=True)

@@ -1,0 +1,53 @@
+"""Credits: GET /api/v1/credits/balance, GET /api/v1/credits/transactions, POST /api/v1/credits/estimate."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from fastapi import APIRouter, Body, Depends, Query
+from sqlalchemy import func, select
+
+from api.auth import Principal, authenticate
+from api.context import AppContext, get_ctx
+from api.errors import error_responses
+from api.jobs import parse_request
+from api.models import Account, CreditTransaction
+from api.pricing import estimate
+from api.schemas import BalanceOut, EstimateOut, Page, PageParams, TransactionOut, page_params
+
+router = APIRouter(prefix="/api/v1/credits", tags=["credits"])
+
+
+@router.get("/balance", response_model=BalanceOut, responses=error_responses(401, 403))
+def balance(principal: Principal = Depends(authenticate), ctx: AppContext = Depends(get_ctx)) -> BalanceOut:
+    with ctx.session() as db:
+        account = db.get(Account, principal.account_id)
+        return BalanceOut(credit_balance=account.credit_balance, credit_reserved=account.credit_reserved,
+                          available_credits=account.available_credits)
+
+
+@router.get("/transactions", response_model=Page[TransactionOut], responses=error_responses(401, 403))
+def transactions(params: PageParams = Depends(page_params), job_id: str | None = Query(None, max_length=36),
+                 type: Literal["purchase", "reserve", "consume", "release", "refund", "bonus"] | None = Query(None),
+                 principal: Principal = Depends(authenticate),
+                 ctx: AppContext = Depends(get_ctx)) -> Page[TransactionOut]:
+    where = [CreditTransaction.account_id == principal.account_id]
+    where += [CreditTransaction.job_id == job_id] if job_id else []
+    where += [CreditTransaction.type == type] if type else []
+    with ctx.session() as db:
+        total = db.scalar(select(func.count()).select_from(CreditTransaction).where(*where))
+        rows = db.scalars(select(CreditTransaction).where(*where).order_by(CreditTransaction.id.desc())
+                          .offset(params.offset).limit(params.page_size)).all()
+        return Page[TransactionOut].of([TransactionOut.model_validate(r) for r in rows], total, params)
+
+
+@router.post("/estimate", response_model=EstimateOut, responses=error_responses(401, 403),
+             openapi_extra={"requestBody": {"required": True, "content": {"application/json": {
+                 "schema": {"$ref": "#/components/schemas/JobCreate"}}}}},
+             summary="What a job would cost, with the same body as POST /api/v1/jobs")
+def estimate_job(raw: Any = Body(...), principal: Principal = Depends(authenticate),
+                 ctx: AppContext = Depends(get_ctx)) -> EstimateOut:
+    result = estimate(parse_request(raw))
+    with ctx.session() as db:
+        available = db.get(Account, principal.account_id).available_credits
+    return EstimateOut(total_credits=result.total, breakdown=result.breakdown, available_credits=available)

@@ -1,0 +1,36 @@
+"""POST /internal/jobs/events: the worker's signed progress events (docs/worker.md).
+
+Answers: 200 applied or ignored (stale attempt, repeated seq, job already ended), 401 unsigned,
+badly signed or older than `event_max_age_s`, 404 unknown job, 422 not an event. The worker
+retries only network errors, 408/425/429 and 5xx, so every refusal here is final for it.
+"""
+
+from __future__ import annotations
+
+import time
+
+from fastapi import APIRouter, Depends, Request
+from pydantic import ValidationError
+
+from api.context import AppContext, get_ctx
+from api.errors import ValidationFailed, error_responses, validation_items
+from api.events import ProgressEvent, apply_event, verify
+from api.schemas import EventAck
+
+router = APIRouter(prefix="/internal", tags=["internal"])
+
+
+@router.post("/jobs/events", response_model=EventAck, responses=error_responses(401, 404),
+             openapi_extra={"requestBody": {"required": True, "content": {"application/json": {
+                 "schema": ProgressEvent.model_json_schema()}}}})
+async def job_event(request: Request, ctx: AppContext = Depends(get_ctx)) -> EventAck:
+    raw = await request.body()
+    verify(ctx, request.headers, raw, time.time())
+    try:
+        event = ProgressEvent.model_validate_json(raw)
+    except ValidationError as exc:
+        raise ValidationFailed([{**item, "loc": ["body", *item["loc"]]}
+                                for item in validation_items(exc.errors(include_url=False))]) from None
+    from starlette.concurrency import run_in_threadpool
+
+    return await run_in_threadpool(apply_event, ctx, event)

@@ -1,0 +1,144 @@
+"""Templates: GET/POST /api/v1/templates, GET/PATCH/DELETE /api/v1/templates/{template_id}.
+
+The list is a bare array (as U-Gen's): the account's own templates (default first, then most
+used, then most recently changed), then the catalog's built-ins, which are read-only.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter, Depends, Query, Response
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import func, select
+
+from api.auth import Principal, authenticate
+from api.context import AppContext, get_ctx
+from api.errors import ApiError, error_responses, not_found
+from api.models import Account, Template
+from api.templates import MAX_PER_ACCOUNT, check_config, clear_default, own
+from engine.catalog import TemplateEntry
+
+router = APIRouter(prefix="/api/v1/templates", tags=["templates"])
+
+
+class TemplateIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=120)
+    description: str | None = Field(None, max_length=500)
+    config: dict[str, Any]
+    is_default: bool = False
+
+
+class TemplatePatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(None, min_length=1, max_length=120)
+    description: str | None = Field(None, max_length=500)
+    config: dict[str, Any] | None = None
+    is_default: bool | None = None
+
+
+class TemplateOut(BaseModel):
+    id: str
+    name: str
+    description: str | None
+    config: dict[str, Any]
+    is_default: bool
+    use_count: int
+    builtin: bool
+    created_at: datetime | None
+    updated_at: datetime | None
+
+
+def _out(t: Template) -> TemplateOut:
+    return TemplateOut(id=t.id, name=t.name, description=t.description, config=t.config, is_default=t.is_default,
+                       use_count=t.use_count, builtin=False, created_at=t.created_at, updated_at=t.updated_at)
+
+
+def _builtin(t: TemplateEntry, *, default: bool) -> TemplateOut:
+    return TemplateOut(id=t.id, name=t.name, description=t.description, config=t.config, is_default=default,
+                       use_count=0, builtin=True, created_at=None, updated_at=None)
+
+
+def _read_only(template_id: str) -> ApiError:
+    return ApiError(403, "TEMPLATE_READ_ONLY", "built-in templates cannot be changed",
+                    details={"template_id": template_id})
+
+
+@router.get("", response_model=list[TemplateOut], responses=error_responses(401, 403))
+def list_templates(limit: int = Query(50, ge=1, le=100), principal: Principal = Depends(authenticate),
+                   ctx: AppContext = Depends(get_ctx)) -> list[TemplateOut]:
+    with ctx.session() as db:
+        rows = db.scalars(select(Template).where(Template.account_id == principal.account_id).order_by(
+            Template.is_default.desc(), Template.use_count.desc(), Template.updated_at.desc())).all()
+    has_default = any(t.is_default for t in rows)
+    builtins = [_builtin(t, default=t.is_default and not has_default) for t in ctx.catalog.templates()]
+    return ([_out(t) for t in rows] + builtins)[:limit]
+
+
+@router.post("", status_code=201, response_model=TemplateOut, responses=error_responses(401, 403, 409))
+def create(body: TemplateIn, principal: Principal = Depends(authenticate),
+           ctx: AppContext = Depends(get_ctx)) -> TemplateOut:
+    config = check_config(body.config)
+    with ctx.session() as db:
+        db.get(Account, principal.account_id, with_for_update=True)  # one creation per account at a time
+        count = db.scalar(select(func.count()).select_from(Template).where(
+            Template.account_id == principal.account_id))
+        if count >= MAX_PER_ACCOUNT:
+            raise ApiError(409, "TEMPLATE_LIMIT_REACHED", f"an account can keep at most {MAX_PER_ACCOUNT} templates",
+                           details={"limit": MAX_PER_ACCOUNT})
+        template = Template(id=str(uuid.uuid4()), account_id=principal.account_id, name=body.name,
+                            description=body.description, config=config, is_default=body.is_default, use_count=0)
+        if body.is_default:
+            clear_default(db, principal.account_id)
+        db.add(template)
+    return _out(template)
+
+
+@router.get("/{template_id}", response_model=TemplateOut, responses=error_responses(401, 403, 404))
+def get(template_id: str, principal: Principal = Depends(authenticate),
+        ctx: AppContext = Depends(get_ctx)) -> TemplateOut:
+    with ctx.session() as db:
+        if (template := own(db, principal.account_id, template_id)) is not None:
+            return _out(template)
+    entry = next((t for t in ctx.catalog.templates() if t.id == template_id), None)
+    if entry is None:
+        raise not_found("Template", template_id)
+    return _builtin(entry, default=entry.is_default)
+
+
+@router.patch("/{template_id}", response_model=TemplateOut, responses=error_responses(401, 403, 404))
+def update(template_id: str, body: TemplatePatch, principal: Principal = Depends(authenticate),
+           ctx: AppContext = Depends(get_ctx)) -> TemplateOut:
+    config = check_config(body.config) if body.config is not None else None
+    with ctx.session() as db:
+        template = own(db, principal.account_id, template_id)
+        if template is None:
+            raise _read_only(template_id) if _is_builtin(ctx, template_id) else not_found("Template", template_id)
+        if body.is_default:
+            clear_default(db, principal.account_id, keep=template.id)
+        for field, value in (("name", body.name), ("config", config), ("is_default", body.is_default)):
+            if value is not None:
+                setattr(template, field, value)
+        if "description" in body.model_fields_set:
+            template.description = body.description
+    return _out(template)
+
+
+@router.delete("/{template_id}", status_code=204, responses=error_responses(401, 403, 404))
+def delete(template_id: str, principal: Principal = Depends(authenticate),
+           ctx: AppContext = Depends(get_ctx)) -> Response:
+    with ctx.session() as db:
+        template = own(db, principal.account_id, template_id)
+        if template is None:
+            raise _read_only(template_id) if _is_builtin(ctx, template_id) else not_found("Template", template_id)
+        db.delete(template)
+    return Response(status_code=204)
+
+
+def _is_builtin(ctx: AppContext, template_id: str) -> bool:
+    return any(t.id == template_id for t in ctx.catalog.templates())

@@ -1,0 +1,87 @@
+"""The control plane's settings, read once from the environment.
+
+    settings = ApiSettings.from_env()
+    settings.database_url        # sqlite:///<repo>/out/api.sqlite3 unless UGEN_API_DATABASE_URL
+
+Every knob has a default that runs on a fresh clone (`make api`): the embedded SQLite, Redis on
+localhost as the worker's broker, and secrets generated per process (so tokens and callback
+signatures do not survive a restart until you set them).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from engine.settings import REPO_ROOT, env_float, env_int
+
+DEFAULT_DB = f"sqlite:///{REPO_ROOT / 'out' / 'api.sqlite3'}"
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    return default if raw is None else raw.strip().lower() in {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Per-account job limits; an account row may override each (NULL = these)."""
+
+    concurrent_jobs: int = 5
+    daily_jobs: int = 100
+    # A concurrent-limit 429 cannot know when a job will end: this is the Retry-After it sends.
+    concurrent_retry_after_s: int = 30
+
+
+@dataclass(frozen=True)
+class ApiSettings:
+    database_url: str = DEFAULT_DB
+    host: str = "127.0.0.1"
+    port: int = 8000
+    jwt_secret: str = field(default_factory=lambda: secrets.token_hex(32))
+    jwt_audience: str | None = None
+    admin_token: str | None = None  # None: the /admin endpoints answer 401 to everyone
+    broker_url: str = "redis://127.0.0.1:6379/0"
+    queue: str = "renders"
+    # Where workers POST progress events: this server's address as the workers see it.
+    callback_url: str = "http://127.0.0.1:8000/internal/jobs/events"
+    callback_secret: str = field(default_factory=lambda: secrets.token_hex(32))
+    event_max_age_s: float = 300.0
+    limits: Limits = field(default_factory=Limits)
+    requeue_after_s: float = 600.0  # a job still queued this long after its send is sent again
+    sweep_interval_s: float = 10.0
+    webhook_retry_delays_s: tuple[float, ...] = (1.0, 4.0, 16.0)
+    webhook_timeout_s: float = 10.0
+    # Test-only: webhooks to http:// and to loopback/private addresses. Never in production.
+    allow_private_urls: bool = False
+    configs_dir: Path = REPO_ROOT / "configs"
+    migrate_on_start: bool = True
+
+    @classmethod
+    def from_env(cls) -> ApiSettings:
+        env = os.environ.get
+        port = env_int("UGEN_API_PORT", 8000)
+        return cls(
+            database_url=env("UGEN_API_DATABASE_URL") or DEFAULT_DB,
+            host=env("UGEN_API_HOST", "127.0.0.1"), port=port,
+            jwt_secret=env("UGEN_API_JWT_SECRET") or secrets.token_hex(32),
+            jwt_audience=env("UGEN_API_JWT_AUDIENCE") or None,
+            admin_token=env("UGEN_API_ADMIN_TOKEN") or None,
+            broker_url=env("UGEN_BROKER_URL", "redis://127.0.0.1:6379/0"),
+            queue=env("UGEN_QUEUE", "renders"),
+            callback_url=env("UGEN_API_CALLBACK_URL") or f"http://127.0.0.1:{port}/internal/jobs/events",
+            callback_secret=env("UGEN_API_CALLBACK_SECRET") or secrets.token_hex(32),
+            event_max_age_s=env_float("UGEN_API_EVENT_MAX_AGE_S", 300.0),
+            limits=Limits(concurrent_jobs=env_int("UGEN_API_CONCURRENT_JOBS", 5),
+                          daily_jobs=env_int("UGEN_API_DAILY_JOBS", 100),
+                          concurrent_retry_after_s=env_int("UGEN_API_CONCURRENT_RETRY_AFTER_S", 30)),
+            requeue_after_s=env_float("UGEN_API_REQUEUE_AFTER_S", 600.0),
+            sweep_interval_s=env_float("UGEN_API_SWEEP_INTERVAL_S", 10.0),
+            webhook_retry_delays_s=tuple(float(s) for s in env("UGEN_API_WEBHOOK_RETRY_DELAYS_S", "1,4,16").split(",")),
+            webhook_timeout_s=env_float("UGEN_API_WEBHOOK_TIMEOUT_S", 10.0),
+            allow_private_urls=_env_bool("UGEN_TEST_ALLOW_PRIVATE_URLS", False),
+            configs_dir=Path(env("UGEN_CONFIGS_DIR") or REPO_ROOT / "configs"),
+            migrate_on_start=_env_bool("UGEN_API_MIGRATE_ON_START", True),
+        )
