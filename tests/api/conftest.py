@@ -4,7 +4,7 @@ API server (`python -m api serve`) on a loopback port, reached over HTTP with ht
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import psycopg
@@ -17,16 +17,28 @@ ADMIN_DSN = "host=127.0.0.1 port=5432 user=postgres dbname=test"
 
 
 @pytest.fixture(scope="session")
-def database_url() -> Iterator[str]:
-    name = f"ugen_api_{uuid.uuid4().hex[:12]}"
+def new_database() -> Iterator[Callable[[], str]]:
+    """new_database() -> the URL of an empty PostgreSQL database; all are dropped after the session."""
     try:
         admin = psycopg.connect(ADMIN_DSN, autocommit=True)
     except psycopg.Error as exc:
         pytest.fail(f"PostgreSQL is not reachable ({exc})")
-    admin.execute(f'CREATE DATABASE "{name}"')
-    yield f"postgresql://postgres@127.0.0.1:5432/{name}"
-    admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    names: list[str] = []
+
+    def create() -> str:
+        names.append(f"ugen_api_{uuid.uuid4().hex[:12]}")
+        admin.execute(f'CREATE DATABASE "{names[-1]}"')
+        return f"postgresql://postgres@127.0.0.1:5432/{names[-1]}"
+
+    yield create
+    for name in names:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     admin.close()
+
+
+@pytest.fixture(scope="session")
+def database_url(new_database: Callable[[], str]) -> str:
+    return new_database()
 
 
 @pytest.fixture(scope="session")

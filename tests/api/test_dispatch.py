@@ -1,0 +1,95 @@
+"""Sending jobs to the worker's queue: after commit, with the delivery block, and again when stuck."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import redis
+
+from api.dispatch import callback_secret
+from tests.api.support import ApiServer, TcpProxy, job_body
+
+REDIS_PORT = 6379
+
+
+def queued_messages(client: redis.Redis, queue: str) -> list[dict]:
+    return [json.loads(raw) for raw in client.hvals(f"dramatiq:{queue}.msgs")]
+
+
+def wait_for_messages(client: redis.Redis, queue: str, count: int, *, timeout_s: float) -> list[dict]:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if len(messages := queued_messages(client, queue)) >= count:
+            return messages
+        time.sleep(0.1)
+    raise AssertionError(f"{len(queued_messages(client, queue))} messages on {queue}, wanted {count}")
+
+
+def test_a_new_job_is_sent_to_the_workers_queue_with_its_delivery_block(server: ApiServer, account, redis8):
+    job = account.client.post("/api/v1/jobs", json=job_body(persona_id="grace")).json()
+    messages = [m for m in wait_for_messages(redis8, server.queue, 1, timeout_s=5)
+                if m["args"][0]["job_id"] == job["job_id"]]
+    [message] = messages
+    assert (message["actor_name"], message["queue_name"]) == ("render_job", server.queue)
+    sent = message["args"][0]
+    assert sent["delivery"] == {"attempt": 1, "callback_url": f"{server.url}/internal/jobs/events",
+                                "callback_secret": callback_secret(server.callback_secret, job["job_id"]),
+                                "upload": {}}
+    assert {k: v for k, v in sent.items() if k not in ("job_id", "delivery")} == job["config"]
+
+
+@pytest.fixture(scope="module")
+def broker_proxy() -> Iterator[TcpProxy]:
+    proxy = TcpProxy(REDIS_PORT)  # not listening yet: the broker is down
+    yield proxy
+    proxy.stop()
+
+
+@pytest.fixture(scope="module")
+def flaky_server(new_database, api_logs: Path, broker_proxy: TcpProxy, redis8) -> Iterator[ApiServer]:
+    # A database of its own: its sweeper would otherwise send every other test's queued jobs too.
+    api = ApiServer(new_database(), api_logs, UGEN_BROKER_URL=f"redis://127.0.0.1:{broker_proxy.port}/8",
+                    UGEN_API_SWEEP_INTERVAL_S="0.5", UGEN_API_REQUEUE_AFTER_S="2").start()
+    yield api
+    api.stop()
+
+
+def test_a_job_created_while_the_broker_is_down_is_sent_once_it_is_back(flaky_server: ApiServer, broker_proxy, redis8):
+    account = flaky_server.new_account()
+    response = account.client.post("/api/v1/jobs", json=job_body())
+    assert response.status_code == 201 and response.json()["status"] == "queued"
+    time.sleep(1.5)
+    assert queued_messages(redis8, flaky_server.queue) == []
+    broker_proxy.start()
+    [message] = wait_for_messages(redis8, flaky_server.queue, 1, timeout_s=10)
+    assert message["args"][0]["job_id"] == response.json()["job_id"]
+
+
+def test_a_job_still_queued_after_its_send_is_sent_again_with_a_growing_wait(flaky_server: ApiServer, broker_proxy,
+                                                                            redis8):
+    account = flaky_server.new_account()
+    job_id = account.client.post("/api/v1/jobs", json=job_body()).json()["job_id"]
+
+    def sends_of_this_job() -> int:
+        return sum(m["args"][0]["job_id"] == job_id for m in queued_messages(redis8, flaky_server.queue))
+
+    deadline = time.monotonic() + 10
+    while sends_of_this_job() < 1 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    first = time.monotonic()
+    while sends_of_this_job() < 2 and time.monotonic() < first + 10:
+        time.sleep(0.1)
+    second = time.monotonic()
+    while sends_of_this_job() < 3 and time.monotonic() < second + 10:
+        time.sleep(0.1)
+    third = time.monotonic()
+    assert sends_of_this_job() == 3
+    assert 1.5 < second - first < 3.5 and 3.5 < third - second < 5.5, (second - first, third - second)
+    flaky_server.post_event({"job_id": job_id, "attempt": 1, "status": "processing", "current_stage": "prepare",
+                             "progress_percent": 1.0, "seq": 1})
+    time.sleep(5)
+    assert sends_of_this_job() == 3  # a job the worker reported on is never sent again
