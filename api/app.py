@@ -20,6 +20,7 @@ from api.context import AppContext
 from api.db import migrate
 from api.dispatch import Sweeper
 from api.errors import install_handlers
+from api.guard import RequestGuard
 from api.routes import admin, catalog, credits, internal, jobs, keys, templates, webhook_config
 from api.settings import ApiSettings
 from api.webhooks import WebhookSender
@@ -57,6 +58,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     app = FastAPI(title="ugen-engine control plane", version="0.1.0", lifespan=lifespan,
                   description="U-Gen's REST API in front of the ugen-engine worker (docs/api.md).")
     app.state.ctx = ctx
+    app.add_middleware(RequestGuard)
     install_handlers(app)
     for router in ROUTERS:
         app.include_router(router)

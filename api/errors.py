@@ -66,8 +66,9 @@ class ValidationBody(BaseModel):
 
 
 def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI `responses` for a route: the error shapes it can answer with."""
-    out: dict[int | str, dict[str, Any]] = {s: {"model": ErrorBody} for s in statuses}
+    """OpenAPI `responses` for a route: the error shapes it can answer with (400 for a body that
+    cannot be read at all, 422 for one that does not validate, and the given statuses)."""
+    out: dict[int | str, dict[str, Any]] = {s: {"model": ErrorBody} for s in (400, *statuses)}
     out[422] = {"model": ValidationBody}
     return out
 

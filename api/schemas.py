@@ -136,7 +136,7 @@ class ApiKeyCreated(ApiKeyOut):
 class WebhookConfigIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    webhook_url: str = Field(min_length=1, max_length=2048)
+    webhook_url: str = Field(min_length=1, max_length=2048, pattern="^https?://")
     webhook_secret: str | None = Field(None, min_length=16, max_length=256)
 
 

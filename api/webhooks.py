@@ -38,6 +38,8 @@ CLAIM = timedelta(seconds=30)  # a claimed row is left alone this long by other 
 
 def url_problem(url: str, *, allow_private: bool) -> str | None:
     """Why `url` may not receive webhooks (checked when set), or None."""
+    if len(url) > 2048:
+        return "webhook_url must be at most 2048 characters"
     parts = urlsplit(url)
     if parts.scheme != "https" and not (allow_private and parts.scheme == "http"):
         return "webhook_url must be an https:// URL"

@@ -31,6 +31,9 @@ def job_request_schema() -> tuple[dict[str, Any], dict[str, Any]]:
     defs = {k: v for k, v in schema.pop("$defs", {}).items() if k != "Delivery"}
     for field in ("job_id", "delivery"):
         schema["properties"].pop(field)
+    # What the API adds to the engine's checks: image URLs are http(s), webhook URLs https.
+    schema["properties"]["product_image_url"]["pattern"] = "^https?://"
+    schema["properties"]["webhook_url"]["anyOf"][0]["pattern"] = "^https://"
     schema["title"] = "JobCreate"
     return schema, defs
 

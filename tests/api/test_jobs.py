@@ -146,3 +146,16 @@ def test_unknown_routes_and_methods_answer_in_the_error_shape(server: ApiServer,
     assert missing.status_code == 404 and missing.json()["error"]["code"] == "NOT_FOUND"
     wrong = account.client.delete("/api/v1/jobs")
     assert wrong.status_code == 405 and wrong.json()["error"]["code"] == "METHOD_NOT_ALLOWED"
+
+
+def test_nul_characters_anywhere_are_422_and_an_oversized_body_is_413(server: ApiServer, account):
+    body = account.client.post("/api/v1/jobs", json=job_body(key_selling_points=["fine", "n\x00pe"]))
+    assert body.status_code == 422
+    assert body.json() == {"detail": [{"type": "string_nul", "loc": ["body", "key_selling_points", 1],
+                                       "msg": "NUL characters are not allowed"}]}
+    query = account.client.get("/api/v1/credits/transactions", params={"job_id": "a\x00"})
+    assert query.status_code == 422 and query.json()["detail"][0]["loc"] == ["query"]
+    big = account.client.post("/api/v1/jobs", content=b"{" + b" " * 1_100_000 + b"}",
+                              headers={"Content-Type": "application/json"})
+    assert big.status_code == 413 and big.json()["error"]["code"] == "PAYLOAD_TOO_LARGE"
+    assert account.client.get("/api/v1/jobs").json()["total"] == 0
