@@ -4,12 +4,14 @@
     settings.database_url        # sqlite:///<repo>/out/api.sqlite3 unless UGEN_API_DATABASE_URL
 
 Every knob has a default that runs on a fresh clone (`make api`): the embedded SQLite, Redis on
-localhost as the worker's broker, and secrets generated per process (so tokens and callback
-signatures do not survive a restart until you set them).
+localhost as the worker's broker, and secrets generated once and kept in out/api-secrets.json
+(mode 0600) so that tokens and the signatures of jobs in flight survive a restart. Production
+sets UGEN_API_JWT_SECRET and UGEN_API_CALLBACK_SECRET (the same on every replica) instead.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 from dataclasses import dataclass, field
@@ -18,6 +20,21 @@ from pathlib import Path
 from engine.settings import REPO_ROOT, env_float, env_int
 
 DEFAULT_DB = f"sqlite:///{REPO_ROOT / 'out' / 'api.sqlite3'}"
+SECRETS_FILE = REPO_ROOT / "out" / "api-secrets.json"
+
+
+def _secret(name: str) -> str:
+    """$name, else the one kept in the secrets file (made on first use)."""
+    if value := os.environ.get(name):
+        return value
+    path = Path(os.environ.get("UGEN_API_SECRETS_FILE") or SECRETS_FILE)
+    kept = json.loads(path.read_text()) if path.exists() else {}
+    if name not in kept:
+        kept[name] = secrets.token_hex(32)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.touch(mode=0o600, exist_ok=True)
+        path.write_text(json.dumps(kept, indent=2))
+    return kept[name]
 
 
 def _env_bool(name: str, default: bool) -> bool:
@@ -66,13 +83,13 @@ class ApiSettings:
         return cls(
             database_url=env("UGEN_API_DATABASE_URL") or DEFAULT_DB,
             host=env("UGEN_API_HOST", "127.0.0.1"), port=port,
-            jwt_secret=env("UGEN_API_JWT_SECRET") or secrets.token_hex(32),
+            jwt_secret=_secret("UGEN_API_JWT_SECRET"),
             jwt_audience=env("UGEN_API_JWT_AUDIENCE") or None,
             admin_token=env("UGEN_API_ADMIN_TOKEN") or None,
             broker_url=env("UGEN_BROKER_URL", "redis://127.0.0.1:6379/0"),
             queue=env("UGEN_QUEUE", "renders"),
             callback_url=env("UGEN_API_CALLBACK_URL") or f"http://127.0.0.1:{port}/internal/jobs/events",
-            callback_secret=env("UGEN_API_CALLBACK_SECRET") or secrets.token_hex(32),
+            callback_secret=_secret("UGEN_API_CALLBACK_SECRET"),
             event_max_age_s=env_float("UGEN_API_EVENT_MAX_AGE_S", 300.0),
             limits=Limits(concurrent_jobs=env_int("UGEN_API_CONCURRENT_JOBS", 5),
                           daily_jobs=env_int("UGEN_API_DAILY_JOBS", 100),
