@@ -30,11 +30,13 @@ ROUTERS = (jobs.router, credits.router, catalog.router, templates.router, keys.r
 
 
 def _openapi(app: FastAPI) -> dict[str, Any]:
-    """FastAPI's schema plus the job body, generated from engine.spec.JobSpec."""
+    """FastAPI's schema plus the bodies routes read raw: the job (from engine.spec.JobSpec) and
+    the worker's event."""
     if app.openapi_schema is None:
         schema = get_openapi(title=app.title, version=app.version, routes=app.routes, description=app.description)
         body, defs = jobs.job_request_schema()
-        schema.setdefault("components", {}).setdefault("schemas", {}).update({**defs, "JobCreate": body})
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        components.update({**defs, "JobCreate": body, **internal.event_schemas()})
         app.openapi_schema = schema
     return app.openapi_schema
 

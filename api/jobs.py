@@ -81,11 +81,12 @@ def _replay(db: Session, account_id: str, key: str, digest: str) -> Job | None:
     return existing
 
 
-def _merged(db: Session, catalog: Catalog, account_id: str, raw: dict[str, Any], spec: JobSpec) -> JobSpec:
+def _merged(db: Session, catalog: Catalog, account_id: str, raw: dict[str, Any], spec: JobSpec,
+            *, count_use: bool = True) -> JobSpec:
     if spec.template_id is None:
         return spec
     defaults, template = resolve(db, catalog, account_id, spec.template_id)
-    if template is not None:
+    if template is not None and count_use:
         template.use_count += 1
     try:
         return parse_job(raw, template=defaults)
@@ -116,6 +117,13 @@ def _insert(ctx: AppContext, account_id: str, raw: dict[str, Any], spec: JobSpec
         db.flush()
         ledger.reserve(db, account, job.id, job.credits_reserved)
     return job, True
+
+
+def spec_with_template(ctx: AppContext, account_id: str, raw: Any) -> JobSpec:
+    """The job a body describes, its template merged in, without creating anything (estimates)."""
+    spec = parse_request(raw)
+    with ctx.session() as db:
+        return _merged(db, ctx.catalog, account_id, raw, spec, count_use=False)
 
 
 def create_job(ctx: AppContext, account_id: str, raw: Any) -> tuple[Job, bool]:

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from api.auth import Principal, authenticate
 from api.context import AppContext, get_ctx
 from api.errors import error_responses
-from api.jobs import parse_request
+from api.jobs import spec_with_template
 from api.models import Account, CreditTransaction
 from api.pricing import estimate
 from api.schemas import BalanceOut, EstimateOut, Page, PageParams, TransactionOut, page_params
@@ -47,7 +47,7 @@ def transactions(params: PageParams = Depends(page_params), job_id: str | None =
              summary="What a job would cost, with the same body as POST /api/v1/jobs")
 def estimate_job(raw: Any = Body(...), principal: Principal = Depends(authenticate),
                  ctx: AppContext = Depends(get_ctx)) -> EstimateOut:
-    result = estimate(parse_request(raw))
+    result = estimate(spec_with_template(ctx, principal.account_id, raw))
     with ctx.session() as db:
         available = db.get(Account, principal.account_id).available_credits
     return EstimateOut(total_credits=result.total, breakdown=result.breakdown, available_credits=available)

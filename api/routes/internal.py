@@ -11,6 +11,7 @@ import time
 
 from fastapi import APIRouter, Depends, Request
 from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
 
 from api.context import AppContext, get_ctx
 from api.errors import ValidationFailed, error_responses, validation_items
@@ -20,9 +21,15 @@ from api.schemas import EventAck
 router = APIRouter(prefix="/internal", tags=["internal"])
 
 
+def event_schemas() -> dict:
+    """The event body's component schemas, for the OpenAPI document."""
+    schema = ProgressEvent.model_json_schema(ref_template="#/components/schemas/{model}")
+    return {**schema.pop("$defs", {}), "ProgressEvent": schema}
+
+
 @router.post("/jobs/events", response_model=EventAck, responses=error_responses(401, 404),
              openapi_extra={"requestBody": {"required": True, "content": {"application/json": {
-                 "schema": ProgressEvent.model_json_schema()}}}})
+                 "schema": {"$ref": "#/components/schemas/ProgressEvent"}}}}})
 async def job_event(request: Request, ctx: AppContext = Depends(get_ctx)) -> EventAck:
     raw = await request.body()
     verify(ctx, request.headers, raw, time.time())
@@ -31,6 +38,4 @@ async def job_event(request: Request, ctx: AppContext = Depends(get_ctx)) -> Eve
     except ValidationError as exc:
         raise ValidationFailed([{**item, "loc": ["body", *item["loc"]]}
                                 for item in validation_items(exc.errors(include_url=False))]) from None
-    from starlette.concurrency import run_in_threadpool
-
     return await run_in_threadpool(apply_event, ctx, event)

@@ -18,6 +18,14 @@ def test_the_estimate_breaks_a_draft_job_down_by_component(account):
     assert account.client.post("/api/v1/credits/estimate", json={"product_name": "x"}).status_code == 422
 
 
+def test_the_estimate_applies_the_template_the_job_names(account):
+    template = account.client.post("/api/v1/templates", json={"name": "quiet", "config": {"music_enabled": False}})
+    body = job_body(template_id=template.json()["id"])
+    assert account.client.post("/api/v1/credits/estimate", json=body).json()["total_credits"] == 55
+    assert account.client.post("/api/v1/jobs", json=body).json()["credits_reserved"] == 55
+    assert account.client.get(f"/api/v1/templates/{template.json()['id']}").json()["use_count"] == 1  # the job only
+
+
 def test_a_job_the_account_cannot_afford_is_402_with_required_and_available(server: ApiServer):
     account = server.new_account(credits=50)
     response = account.client.post("/api/v1/jobs", json=job_body())
