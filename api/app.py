@@ -18,7 +18,7 @@ from fastapi.openapi.utils import get_openapi
 
 from api.context import AppContext
 from api.db import migrate
-from api.dispatch import Sweeper
+from api.sweeper import Sweeper
 from api.errors import install_handlers
 from api.guard import RequestGuard
 from api.routes import admin, catalog, credits, internal, jobs, keys, templates, webhook_config

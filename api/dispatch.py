@@ -2,7 +2,7 @@
 
     dispatcher = Dispatcher(settings)
     dispatcher.send(job)               # after the job row is committed; False if the broker is down
-    Sweeper(ctx).start()               # every sweep_interval_s: queued jobs whose send is overdue
+    sweep_once(ctx)                    # sends queued jobs whose send is overdue (api/sweeper.py runs it)
 
 A job is sent only once its row is committed, so a worker never reports on a job the API does
 not have. If the broker is down at creation the job stays `queued` with no send time and the
@@ -32,6 +32,15 @@ log = logging.getLogger(__name__)
 
 FIRST_SEND_GRACE = timedelta(seconds=2)  # the creating request sends within this itself
 MAX_DOUBLINGS = 6
+BROKER_TIMEOUT_S = 5  # a hung Redis must not hang the request that creates a job
+
+
+def with_timeouts(url: str) -> str:
+    """A redis:// URL with socket timeouts unless it sets its own (redis-py has none by default)."""
+    if not url.startswith(("redis://", "rediss://", "unix://")) or "socket_timeout" in url:
+        return url
+    joiner = "&" if "?" in url else "?"
+    return f"{url}{joiner}socket_timeout={BROKER_TIMEOUT_S}&socket_connect_timeout={BROKER_TIMEOUT_S}"
 
 
 def callback_secret(master_secret: str, job_id: str) -> str:
@@ -55,7 +64,7 @@ class Dispatcher:
         if self._broker is None:  # built on first use: importing the API connects to nothing
             from engine.worker import broker_from_url
 
-            self._broker = broker_from_url(self.settings.broker_url)
+            self._broker = broker_from_url(with_timeouts(self.settings.broker_url))
         return self._broker
 
     def send(self, job: Job) -> bool:
@@ -107,26 +116,3 @@ def sweep_once(ctx: AppContext) -> int:
         mark_sent(ctx, job.id)
         sent += 1
     return sent
-
-
-class Sweeper:
-    def __init__(self, ctx: AppContext) -> None:
-        self.ctx = ctx
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="ugen-api-sweeper", daemon=True)
-
-    def start(self) -> Sweeper:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=10)
-
-    def _run(self) -> None:
-        while not self._stop.wait(self.ctx.settings.sweep_interval_s):
-            try:
-                if sent := sweep_once(self.ctx):
-                    log.info("sweeper sent %d queued job(s) again", sent)
-            except Exception:  # noqa: BLE001 - the thread's outermost boundary: keep sweeping
-                log.exception("sweep failed")

@@ -69,6 +69,7 @@ class ApiSettings:
     limits: Limits = field(default_factory=Limits)
     requeue_after_s: float = 600.0  # a job still queued this long after its send is sent again
     sweep_interval_s: float = 10.0
+    stall_after_s: float = 6 * 3600.0  # a processing job with no event this long is failed
     webhook_retry_delays_s: tuple[float, ...] = (1.0, 4.0, 16.0)
     webhook_timeout_s: float = 10.0
     # Test-only: webhooks to http:// and to loopback/private addresses. Never in production.
@@ -96,6 +97,7 @@ class ApiSettings:
                           concurrent_retry_after_s=env_int("UGEN_API_CONCURRENT_RETRY_AFTER_S", 30)),
             requeue_after_s=env_float("UGEN_API_REQUEUE_AFTER_S", 600.0),
             sweep_interval_s=env_float("UGEN_API_SWEEP_INTERVAL_S", 10.0),
+            stall_after_s=env_float("UGEN_API_STALL_AFTER_S", 6 * 3600.0),
             webhook_retry_delays_s=tuple(float(s) for s in env("UGEN_API_WEBHOOK_RETRY_DELAYS_S", "1,4,16").split(",")),
             webhook_timeout_s=env_float("UGEN_API_WEBHOOK_TIMEOUT_S", 10.0),
             allow_private_urls=_env_bool("UGEN_TEST_ALLOW_PRIVATE_URLS", False),

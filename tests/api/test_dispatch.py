@@ -93,3 +93,45 @@ def test_a_job_still_queued_after_its_send_is_sent_again_with_a_growing_wait(fla
                              "progress_percent": 1.0, "seq": 1})
     time.sleep(5)
     assert sends_of_this_job() == 3  # a job the worker reported on is never sent again
+
+
+def test_redis_broker_urls_get_socket_timeouts_unless_they_set_their_own():
+    from api.dispatch import with_timeouts
+
+    assert with_timeouts("redis://h:6379/0") == "redis://h:6379/0?socket_timeout=5&socket_connect_timeout=5"
+    assert with_timeouts("redis://h/0?socket_timeout=1") == "redis://h/0?socket_timeout=1"
+    assert with_timeouts("amqp://guest:guest@h:5672/%2F") == "amqp://guest:guest@h:5672/%2F"
+
+
+@pytest.fixture(scope="module")
+def stall_server(new_database, api_logs: Path, redis8) -> Iterator[ApiServer]:
+    api = ApiServer(new_database(), api_logs, UGEN_API_SWEEP_INTERVAL_S="0.3", UGEN_API_STALL_AFTER_S="2").start()
+    yield api
+    api.stop()
+
+
+def test_a_job_the_worker_goes_silent_on_is_failed_with_its_credits_released(stall_server: ApiServer):
+    import secrets
+
+    from tests.api.support import WebhookReceiver
+
+    hooks = WebhookReceiver(secrets.token_hex(32)).start()
+    try:
+        account = stall_server.new_account()
+        account.client.put("/api/v1/tenants/me/webhook", json={"webhook_url": hooks.url, "webhook_secret": hooks.secret})
+        silent, chatty = (account.client.post("/api/v1/jobs", json=job_body()).json()["job_id"] for _ in range(2))
+        for seq in range(1, 9):  # `chatty` reports every half second; `silent` only once
+            if seq == 1:
+                stall_server.post_event({"job_id": silent, "attempt": 1, "status": "processing",
+                                         "current_stage": "agents", "progress_percent": 5.0, "seq": 1})
+            stall_server.post_event({"job_id": chatty, "attempt": 1, "status": "processing",
+                                     "current_stage": "generation", "progress_percent": 5.0 + seq, "seq": seq})
+            time.sleep(0.5)
+        job = account.client.get(f"/api/v1/jobs/{silent}").json()
+        assert job["status"] == "failed" and job["error"]["code"] == "JOB_STALLED"
+        assert account.client.get(f"/api/v1/jobs/{chatty}").json()["status"] == "processing"
+        assert account.client.get("/api/v1/credits/balance").json()["credit_reserved"] == 70  # chatty's only
+        [delivery] = hooks.wait_for(1, timeout_s=5)
+        assert (delivery.body["event"], delivery.body["job_id"]) == ("job.failed", silent)
+    finally:
+        hooks.stop()
