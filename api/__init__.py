@@ -11,7 +11,7 @@ Contents: `app` (FastAPI app and background loops), `routes/` (one router per re
 from api.settings import ApiSettings
 
 
-def create_app(settings: ApiSettings | None = None):  # noqa: ANN201 - FastAPI is imported lazily
+def create_app(settings: ApiSettings | None = None):  # FastAPI is imported only when an app is made
     from api.app import create_app as _create
 
     return _create(settings)

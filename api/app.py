@@ -18,11 +18,20 @@ from fastapi.openapi.utils import get_openapi
 
 from api.context import AppContext
 from api.db import migrate
-from api.sweeper import Sweeper
 from api.errors import install_handlers
 from api.guard import RequestGuard
-from api.routes import admin, catalog, credits, internal, jobs, keys, templates, webhook_config
+from api.routes import (
+    admin,
+    catalog,
+    credits,
+    internal,
+    jobs,
+    keys,
+    templates,
+    webhook_config,
+)
 from api.settings import ApiSettings
+from api.sweeper import Sweeper
 from api.webhooks import WebhookSender
 
 ROUTERS = (jobs.router, credits.router, catalog.router, templates.router, keys.router, webhook_config.router,

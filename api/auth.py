@@ -1,7 +1,7 @@
 """Who is calling: an `X-API-Key` or an `Authorization: Bearer` JWT (HS256); the JWT wins.
 
     key = new_key()              # key.plain is shown once; only key.hash is stored
-    principal: Principal = Depends(authenticate)
+    principal: CurrentPrincipal            # in a route's signature
 
 Keys look like `ugen_sk_<43 url-safe chars>`, stored as SHA-256 (the key is random, so a fast
 hash is enough and lookups stay one indexed read). A JWT names its account in `account_id`,
@@ -14,13 +14,14 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Annotated
 
 import jwt
 from fastapi import Depends
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import select
 
-from api.context import AppContext, get_ctx
+from api.context import AppContext, Ctx
 from api.errors import ApiError
 from api.models import Account, ApiKey, utcnow
 
@@ -94,9 +95,9 @@ def _account_from_key(ctx: AppContext, plain: str, now: datetime) -> str:
         return key.account_id
 
 
-def authenticate(api_key: str | None = Depends(api_key_header),
-                 credentials: HTTPAuthorizationCredentials | None = Depends(bearer),
-                 ctx: AppContext = Depends(get_ctx)) -> Principal:
+def authenticate(api_key: Annotated[str | None, Depends(api_key_header)],
+                 credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+                 ctx: Ctx) -> Principal:
     if credentials is not None:
         principal = Principal(_account_from_jwt(ctx, credentials.credentials), "jwt")
     elif api_key:
@@ -110,3 +111,6 @@ def authenticate(api_key: str | None = Depends(api_key_header),
         if account.disabled:
             raise ApiError(403, "ACCOUNT_DISABLED", "This account is disabled")
     return principal
+
+
+CurrentPrincipal = Annotated[Principal, Depends(authenticate)]

@@ -9,8 +9,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Annotated
 
-from fastapi import Request
+from fastapi import Depends, Request
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -43,3 +44,6 @@ class AppContext:
 
 def get_ctx(request: Request) -> AppContext:
     return request.app.state.ctx
+
+
+Ctx = Annotated[AppContext, Depends(get_ctx)]

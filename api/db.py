@@ -28,7 +28,7 @@ MIGRATION_LOCK = 715_002  # any constant shared by every API process on one data
 
 def normalise_url(url: str) -> str:
     """`postgresql://` means psycopg 3 here (the driver the `api` extra installs)."""
-    if url.startswith("postgresql://") or url.startswith("postgres://"):
+    if url.startswith(("postgresql://", "postgres://")):
         return "postgresql+psycopg://" + url.split("://", 1)[1]
     return url
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import math
 from datetime import datetime
-from typing import Any, Generic, Literal, TypeVar
+from typing import Annotated, Any, Generic, Literal, TypeVar
 
-from fastapi import Query
+from fastapi import Depends, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.errors import ErrorInfo
@@ -28,9 +28,13 @@ class PageParams(BaseModel):
         return (self.page - 1) * self.page_size
 
 
-def page_params(page: int = Query(1, ge=1, le=1_000_000, description="1-based page number"),
-                page_size: int = Query(20, ge=1, le=100, description="items per page (max 100)")) -> PageParams:
+def page_params(page: Annotated[int, Query(ge=1, le=1_000_000, description="1-based page number")] = 1,
+                page_size: Annotated[int, Query(ge=1, le=100, description="items per page (max 100)")] = 20,
+                ) -> PageParams:
     return PageParams(page=page, page_size=page_size)
+
+
+Paging = Annotated[PageParams, Depends(page_params)]
 
 
 class Page(BaseModel, Generic[T]):

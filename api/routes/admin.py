@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import hmac
 import uuid
-from typing import Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Security
 from fastapi.security import APIKeyHeader
 from pydantic import BaseModel, ConfigDict, Field
 
 from api import ledger
-from api.context import AppContext, get_ctx
+from api.context import AppContext, Ctx
 from api.errors import ApiError, error_responses, not_found
 from api.models import Account
 from api.routes.keys import add_key
@@ -29,7 +29,7 @@ router = APIRouter(prefix="/admin/v1", tags=["admin"])
 admin_header = APIKeyHeader(name="X-Admin-Token", auto_error=False, scheme_name="AdminToken")
 
 
-def require_admin(token: str | None = Security(admin_header), ctx: AppContext = Depends(get_ctx)) -> None:
+def require_admin(token: Annotated[str | None, Security(admin_header)], ctx: Ctx) -> None:
     expected = ctx.settings.admin_token
     if not expected or not token or not hmac.compare_digest(token.encode(), expected.encode()):
         raise ApiError(401, "UNAUTHORIZED", "Missing or invalid admin token", details={"reason": "admin_token"})
@@ -87,13 +87,13 @@ def create_account(ctx: AppContext, body: AccountIn) -> AccountCreated:
 
 @router.post("/accounts", status_code=201, response_model=AccountCreated, dependencies=[Depends(require_admin)],
              responses=error_responses(401))
-def post_account(body: AccountIn, ctx: AppContext = Depends(get_ctx)) -> AccountCreated:
+def post_account(body: AccountIn, ctx: Ctx) -> AccountCreated:
     return create_account(ctx, body)
 
 
 @router.post("/accounts/{account_id}/credits", response_model=BalanceOut, dependencies=[Depends(require_admin)],
              responses=error_responses(401, 404))
-def grant_credits(account_id: str, body: GrantIn, ctx: AppContext = Depends(get_ctx)) -> BalanceOut:
+def grant_credits(account_id: str, body: GrantIn, ctx: Ctx) -> BalanceOut:
     with ctx.session() as db:
         account = db.get(Account, account_id, with_for_update=True)
         if account is None:
@@ -104,7 +104,7 @@ def grant_credits(account_id: str, body: GrantIn, ctx: AppContext = Depends(get_
 
 @router.patch("/accounts/{account_id}", response_model=BalanceOut, dependencies=[Depends(require_admin)],
               responses=error_responses(401, 404))
-def patch_account(account_id: str, body: AccountPatch, ctx: AppContext = Depends(get_ctx)) -> BalanceOut:
+def patch_account(account_id: str, body: AccountPatch, ctx: Ctx) -> BalanceOut:
     with ctx.session() as db:
         account = db.get(Account, account_id, with_for_update=True)
         if account is None:

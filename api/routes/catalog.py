@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 
-from api.auth import Principal, authenticate
-from api.context import AppContext, get_ctx
+from api.auth import CurrentPrincipal
+from api.context import Ctx
 from api.errors import error_responses, not_found
-from api.schemas import Page, PageParams, PersonaOut, VoiceOut, page_params
+from api.schemas import Page, Paging, PersonaOut, VoiceOut
 from engine.catalog import PersonaEntry, VoiceEntry
 
 router = APIRouter(prefix="/api/v1", tags=["catalog"])
@@ -23,15 +23,15 @@ def _voice(v: VoiceEntry) -> VoiceOut:
 
 
 @router.get("/personas", response_model=Page[PersonaOut], responses=error_responses(401, 403))
-def personas(params: PageParams = Depends(page_params), _: Principal = Depends(authenticate),
-             ctx: AppContext = Depends(get_ctx)) -> Page[PersonaOut]:
+def personas(params: Paging, _: CurrentPrincipal,
+             ctx: Ctx) -> Page[PersonaOut]:
     entries = ctx.catalog.personas()
     window = entries[params.offset:params.offset + params.page_size]
     return Page[PersonaOut].of([_persona(p) for p in window], len(entries), params)
 
 
 @router.get("/personas/{persona_id}", response_model=PersonaOut, responses=error_responses(401, 403, 404))
-def persona(persona_id: str, _: Principal = Depends(authenticate), ctx: AppContext = Depends(get_ctx)) -> PersonaOut:
+def persona(persona_id: str, _: CurrentPrincipal, ctx: Ctx) -> PersonaOut:
     found = next((p for p in ctx.catalog.personas() if p.id == persona_id), None)
     if found is None:
         raise not_found("Persona", persona_id)
@@ -39,15 +39,15 @@ def persona(persona_id: str, _: Principal = Depends(authenticate), ctx: AppConte
 
 
 @router.get("/voices", response_model=Page[VoiceOut], responses=error_responses(401, 403))
-def voices(params: PageParams = Depends(page_params), _: Principal = Depends(authenticate),
-           ctx: AppContext = Depends(get_ctx)) -> Page[VoiceOut]:
+def voices(params: Paging, _: CurrentPrincipal,
+           ctx: Ctx) -> Page[VoiceOut]:
     entries = ctx.catalog.voices()
     window = entries[params.offset:params.offset + params.page_size]
     return Page[VoiceOut].of([_voice(v) for v in window], len(entries), params)
 
 
 @router.get("/voices/{voice_id}", response_model=VoiceOut, responses=error_responses(401, 403, 404))
-def voice(voice_id: str, _: Principal = Depends(authenticate), ctx: AppContext = Depends(get_ctx)) -> VoiceOut:
+def voice(voice_id: str, _: CurrentPrincipal, ctx: Ctx) -> VoiceOut:
     found = next((v for v in ctx.catalog.voices() if v.id == voice_id), None)
     if found is None:
         raise not_found("Voice", voice_id)

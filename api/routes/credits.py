@@ -2,24 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Depends, Query
+from fastapi import APIRouter, Body, Query
 from sqlalchemy import func, select
 
-from api.auth import Principal, authenticate
-from api.context import AppContext, get_ctx
+from api.auth import CurrentPrincipal
+from api.context import Ctx
 from api.errors import error_responses
 from api.jobs import spec_with_template
 from api.models import Account, CreditTransaction
 from api.pricing import estimate
-from api.schemas import BalanceOut, EstimateOut, Page, PageParams, TransactionOut, page_params
+from api.schemas import BalanceOut, EstimateOut, Page, Paging, TransactionOut
 
 router = APIRouter(prefix="/api/v1/credits", tags=["credits"])
+TransactionType = Literal["purchase", "reserve", "consume", "release", "refund", "bonus"]
 
 
 @router.get("/balance", response_model=BalanceOut, responses=error_responses(401, 403))
-def balance(principal: Principal = Depends(authenticate), ctx: AppContext = Depends(get_ctx)) -> BalanceOut:
+def balance(principal: CurrentPrincipal, ctx: Ctx) -> BalanceOut:
     with ctx.session() as db:
         account = db.get(Account, principal.account_id)
         return BalanceOut(credit_balance=account.credit_balance, credit_reserved=account.credit_reserved,
@@ -27,10 +28,9 @@ def balance(principal: Principal = Depends(authenticate), ctx: AppContext = Depe
 
 
 @router.get("/transactions", response_model=Page[TransactionOut], responses=error_responses(401, 403))
-def transactions(params: PageParams = Depends(page_params), job_id: str | None = Query(None, max_length=36),
-                 type: Literal["purchase", "reserve", "consume", "release", "refund", "bonus"] | None = Query(None),
-                 principal: Principal = Depends(authenticate),
-                 ctx: AppContext = Depends(get_ctx)) -> Page[TransactionOut]:
+def transactions(params: Paging, principal: CurrentPrincipal, ctx: Ctx,
+                 job_id: Annotated[str | None, Query(max_length=36)] = None,
+                 type: TransactionType | None = None) -> Page[TransactionOut]:
     where = [CreditTransaction.account_id == principal.account_id]
     where += [CreditTransaction.job_id == job_id] if job_id else []
     where += [CreditTransaction.type == type] if type else []
@@ -45,8 +45,8 @@ def transactions(params: PageParams = Depends(page_params), job_id: str | None =
              openapi_extra={"requestBody": {"required": True, "content": {"application/json": {
                  "schema": {"$ref": "#/components/schemas/JobCreate"}}}}},
              summary="What a job would cost, with the same body as POST /api/v1/jobs")
-def estimate_job(raw: Any = Body(...), principal: Principal = Depends(authenticate),
-                 ctx: AppContext = Depends(get_ctx)) -> EstimateOut:
+def estimate_job(raw: Annotated[Any, Body()], principal: CurrentPrincipal,
+                 ctx: Ctx) -> EstimateOut:
     result = estimate(spec_with_template(ctx, principal.account_id, raw))
     with ctx.session() as db:
         available = db.get(Account, principal.account_id).available_credits

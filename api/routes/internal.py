@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import time
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
-from api.context import AppContext, get_ctx
+from api.context import Ctx
 from api.errors import ValidationFailed, error_responses, validation_items
 from api.events import ProgressEvent, apply_event, verify
 from api.schemas import EventAck
@@ -30,7 +30,7 @@ def event_schemas() -> dict:
 @router.post("/jobs/events", response_model=EventAck, responses=error_responses(401, 404),
              openapi_extra={"requestBody": {"required": True, "content": {"application/json": {
                  "schema": {"$ref": "#/components/schemas/ProgressEvent"}}}}})
-async def job_event(request: Request, ctx: AppContext = Depends(get_ctx)) -> EventAck:
+async def job_event(request: Request, ctx: Ctx) -> EventAck:
     raw = await request.body()
     verify(ctx, request.headers, raw, time.time())
     try:

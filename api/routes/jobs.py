@@ -9,20 +9,21 @@ fields the API assigns (`job_id`, `delivery`); its OpenAPI schema is generated f
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Depends, Query, Response
+from fastapi import APIRouter, Body, Response
 from sqlalchemy import func, select
 
-from api.auth import Principal, authenticate
-from api.context import AppContext, get_ctx
+from api.auth import CurrentPrincipal
+from api.context import Ctx
 from api.errors import error_responses
 from api.jobs import cancel_job, create_job, get_job, retry_job
 from api.models import Job
-from api.schemas import JobOut, Page, PageParams, page_params
+from api.schemas import JobOut, Page, Paging
 from engine.spec import JobSpec
 
 router = APIRouter(prefix="/api/v1/jobs", tags=["jobs"])
+JobStatus = Literal["queued", "processing", "completed", "failed", "cancelled"]
 
 
 def job_request_schema() -> tuple[dict[str, Any], dict[str, Any]]:
@@ -55,17 +56,16 @@ def job_out(job: Job) -> JobOut:
              openapi_extra={"requestBody": {"required": True, "content": {"application/json": {
                  "schema": {"$ref": "#/components/schemas/JobCreate"}}}}},
              summary="Create a video job (200 with the existing job for a repeated idempotency_key)")
-def create(response: Response, raw: Any = Body(...), principal: Principal = Depends(authenticate),
-           ctx: AppContext = Depends(get_ctx)) -> JobOut:
+def create(response: Response, raw: Annotated[Any, Body()], principal: CurrentPrincipal,
+           ctx: Ctx) -> JobOut:
     job, created = create_job(ctx, principal.account_id, raw)
     response.status_code = 201 if created else 200
     return job_out(job)
 
 
 @router.get("", response_model=Page[JobOut], responses=error_responses(401, 403))
-def list_jobs(params: PageParams = Depends(page_params),
-              status: Literal["queued", "processing", "completed", "failed", "cancelled"] | None = Query(None),
-              principal: Principal = Depends(authenticate), ctx: AppContext = Depends(get_ctx)) -> Page[JobOut]:
+def list_jobs(params: Paging, principal: CurrentPrincipal, ctx: Ctx,
+              status: JobStatus | None = None) -> Page[JobOut]:
     where = [Job.account_id == principal.account_id] + ([Job.status == status] if status else [])
     with ctx.session() as db:
         total = db.scalar(select(func.count()).select_from(Job).where(*where))
@@ -75,16 +75,16 @@ def list_jobs(params: PageParams = Depends(page_params),
 
 
 @router.get("/{job_id}", response_model=JobOut, responses=error_responses(401, 403, 404))
-def get(job_id: str, principal: Principal = Depends(authenticate), ctx: AppContext = Depends(get_ctx)) -> JobOut:
+def get(job_id: str, principal: CurrentPrincipal, ctx: Ctx) -> JobOut:
     with ctx.session() as db:
         return job_out(get_job(db, principal.account_id, job_id))
 
 
 @router.post("/{job_id}/cancel", response_model=JobOut, responses=error_responses(401, 403, 404, 409))
-def cancel(job_id: str, principal: Principal = Depends(authenticate), ctx: AppContext = Depends(get_ctx)) -> JobOut:
+def cancel(job_id: str, principal: CurrentPrincipal, ctx: Ctx) -> JobOut:
     return job_out(cancel_job(ctx, principal.account_id, job_id))
 
 
 @router.post("/{job_id}/retry", response_model=JobOut, responses=error_responses(401, 402, 403, 404, 409, 429))
-def retry(job_id: str, principal: Principal = Depends(authenticate), ctx: AppContext = Depends(get_ctx)) -> JobOut:
+def retry(job_id: str, principal: CurrentPrincipal, ctx: Ctx) -> JobOut:
     return job_out(retry_job(ctx, principal.account_id, job_id))

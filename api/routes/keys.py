@@ -7,14 +7,14 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Response
 from sqlalchemy import func, select
 
-from api.auth import Principal, authenticate, new_key
-from api.context import AppContext, get_ctx
+from api.auth import CurrentPrincipal, new_key
+from api.context import Ctx
 from api.errors import error_responses, not_found
 from api.models import ApiKey, utcnow
-from api.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyOut, Page, PageParams, page_params
+from api.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyOut, Page, Paging
 
 router = APIRouter(prefix="/api/v1/api-keys", tags=["api keys"])
 
@@ -33,16 +33,16 @@ def add_key(db, account_id: str, name: str, expires_at=None) -> tuple[ApiKey, st
 
 
 @router.post("", status_code=201, response_model=ApiKeyCreated, responses=error_responses(401, 403))
-def create(body: ApiKeyCreate, principal: Principal = Depends(authenticate),
-           ctx: AppContext = Depends(get_ctx)) -> ApiKeyCreated:
+def create(body: ApiKeyCreate, principal: CurrentPrincipal,
+           ctx: Ctx) -> ApiKeyCreated:
     with ctx.session() as db:
         key, plain = add_key(db, principal.account_id, body.name, body.expires_at)
     return ApiKeyCreated(**key_out(key).model_dump(), key=plain)
 
 
 @router.get("", response_model=Page[ApiKeyOut], responses=error_responses(401, 403))
-def list_keys(params: PageParams = Depends(page_params), principal: Principal = Depends(authenticate),
-              ctx: AppContext = Depends(get_ctx)) -> Page[ApiKeyOut]:
+def list_keys(params: Paging, principal: CurrentPrincipal,
+              ctx: Ctx) -> Page[ApiKeyOut]:
     where = [ApiKey.account_id == principal.account_id]
     with ctx.session() as db:
         total = db.scalar(select(func.count()).select_from(ApiKey).where(*where))
@@ -52,7 +52,7 @@ def list_keys(params: PageParams = Depends(page_params), principal: Principal = 
 
 
 @router.delete("/{key_id}", status_code=204, responses=error_responses(401, 403, 404))
-def revoke(key_id: str, principal: Principal = Depends(authenticate), ctx: AppContext = Depends(get_ctx)) -> Response:
+def revoke(key_id: str, principal: CurrentPrincipal, ctx: Ctx) -> Response:
     with ctx.session() as db:
         key = db.scalar(select(ApiKey).where(ApiKey.id == key_id, ApiKey.account_id == principal.account_id,
                                              ApiKey.revoked_at.is_(None)))

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, select
 
-from api.auth import Principal, authenticate
-from api.context import AppContext, get_ctx
+from api.auth import CurrentPrincipal
+from api.context import AppContext, Ctx
 from api.errors import ApiError, error_responses, not_found
 from api.models import Account, Template
 from api.templates import MAX_PER_ACCOUNT, check_config, clear_default, own
@@ -70,8 +70,8 @@ def _read_only(template_id: str) -> ApiError:
 
 
 @router.get("", response_model=list[TemplateOut], responses=error_responses(401, 403))
-def list_templates(limit: int = Query(50, ge=1, le=100), principal: Principal = Depends(authenticate),
-                   ctx: AppContext = Depends(get_ctx)) -> list[TemplateOut]:
+def list_templates(principal: CurrentPrincipal, ctx: Ctx,
+                   limit: Annotated[int, Query(ge=1, le=100)] = 50) -> list[TemplateOut]:
     with ctx.session() as db:
         rows = db.scalars(select(Template).where(Template.account_id == principal.account_id).order_by(
             Template.is_default.desc(), Template.use_count.desc(), Template.updated_at.desc())).all()
@@ -81,8 +81,8 @@ def list_templates(limit: int = Query(50, ge=1, le=100), principal: Principal = 
 
 
 @router.post("", status_code=201, response_model=TemplateOut, responses=error_responses(401, 403, 409))
-def create(body: TemplateIn, principal: Principal = Depends(authenticate),
-           ctx: AppContext = Depends(get_ctx)) -> TemplateOut:
+def create(body: TemplateIn, principal: CurrentPrincipal,
+           ctx: Ctx) -> TemplateOut:
     config = check_config(body.config)
     with ctx.session() as db:
         db.get(Account, principal.account_id, with_for_update=True)  # one creation per account at a time
@@ -100,8 +100,8 @@ def create(body: TemplateIn, principal: Principal = Depends(authenticate),
 
 
 @router.get("/{template_id}", response_model=TemplateOut, responses=error_responses(401, 403, 404))
-def get(template_id: str, principal: Principal = Depends(authenticate),
-        ctx: AppContext = Depends(get_ctx)) -> TemplateOut:
+def get(template_id: str, principal: CurrentPrincipal,
+        ctx: Ctx) -> TemplateOut:
     with ctx.session() as db:
         if (template := own(db, principal.account_id, template_id)) is not None:
             return _out(template)
@@ -112,8 +112,8 @@ def get(template_id: str, principal: Principal = Depends(authenticate),
 
 
 @router.patch("/{template_id}", response_model=TemplateOut, responses=error_responses(401, 403, 404))
-def update(template_id: str, body: TemplatePatch, principal: Principal = Depends(authenticate),
-           ctx: AppContext = Depends(get_ctx)) -> TemplateOut:
+def update(template_id: str, body: TemplatePatch, principal: CurrentPrincipal,
+           ctx: Ctx) -> TemplateOut:
     config = check_config(body.config) if body.config is not None else None
     with ctx.session() as db:
         template = own(db, principal.account_id, template_id)
@@ -130,8 +130,8 @@ def update(template_id: str, body: TemplatePatch, principal: Principal = Depends
 
 
 @router.delete("/{template_id}", status_code=204, responses=error_responses(401, 403, 404))
-def delete(template_id: str, principal: Principal = Depends(authenticate),
-           ctx: AppContext = Depends(get_ctx)) -> Response:
+def delete(template_id: str, principal: CurrentPrincipal,
+           ctx: Ctx) -> Response:
     with ctx.session() as db:
         template = own(db, principal.account_id, template_id)
         if template is None:

@@ -6,10 +6,10 @@ deliveries; ones already queued keep their URL and secret and finish their retri
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Response
 
-from api.auth import Principal, authenticate
-from api.context import AppContext, get_ctx
+from api.auth import CurrentPrincipal
+from api.context import Ctx
 from api.errors import error_responses, validation_error
 from api.models import Account
 from api.schemas import WebhookConfigIn, WebhookConfigOut
@@ -25,8 +25,8 @@ def _out(account: Account) -> WebhookConfigOut:
 
 @router.put("", response_model=WebhookConfigOut, responses=error_responses(401, 403))
 @router.post("", response_model=WebhookConfigOut, responses=error_responses(401, 403), include_in_schema=False)
-def put(body: WebhookConfigIn, principal: Principal = Depends(authenticate),
-        ctx: AppContext = Depends(get_ctx)) -> WebhookConfigOut:
+def put(body: WebhookConfigIn, principal: CurrentPrincipal,
+        ctx: Ctx) -> WebhookConfigOut:
     if problem := url_problem(body.webhook_url, allow_private=ctx.settings.allow_private_urls):
         raise validation_error(["body", "webhook_url"], problem, type_="url_forbidden", value=body.webhook_url)
     with ctx.session() as db:
@@ -36,13 +36,13 @@ def put(body: WebhookConfigIn, principal: Principal = Depends(authenticate),
 
 
 @router.get("", response_model=WebhookConfigOut, responses=error_responses(401, 403))
-def get(principal: Principal = Depends(authenticate), ctx: AppContext = Depends(get_ctx)) -> WebhookConfigOut:
+def get(principal: CurrentPrincipal, ctx: Ctx) -> WebhookConfigOut:
     with ctx.session() as db:
         return _out(db.get(Account, principal.account_id))
 
 
 @router.delete("", status_code=204, responses=error_responses(401, 403))
-def delete(principal: Principal = Depends(authenticate), ctx: AppContext = Depends(get_ctx)) -> Response:
+def delete(principal: CurrentPrincipal, ctx: Ctx) -> Response:
     with ctx.session() as db:
         account = db.get(Account, principal.account_id, with_for_update=True)
         account.webhook_url = account.webhook_secret = None

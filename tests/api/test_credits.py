@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 from tests.api.support import ApiServer, completed, event, failed, job_body
 
 
@@ -73,7 +75,7 @@ def test_the_ledger_adds_up_to_the_available_credits_and_pages(server: ApiServer
     assert [(r["type"], r["amount"]) for r in oldest_first] == [
         ("bonus", 1000), ("reserve", -70), ("reserve", -70), ("release", 70), ("consume", -70), ("release", 70),
         ("purchase", 200)]
-    assert all(a["balance_after"] == b["balance_before"] for a, b in zip(oldest_first, oldest_first[1:]))
+    assert all(a["balance_after"] == b["balance_before"] for a, b in itertools.pairwise(oldest_first))
     assert all(r["balance_after"] - r["balance_before"] == r["amount"] for r in oldest_first)
     assert sum(r["amount"] for r in oldest_first) == 1130 == oldest_first[-1]["balance_after"]
     assert account.client.get("/api/v1/credits/balance").json()["available_credits"] == 1130

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import secrets
 import time
 from collections.abc import Iterator
@@ -103,7 +104,7 @@ def test_a_failing_receiver_is_retried_after_1_4_and_16_seconds_then_dropped(ser
         job_id = account.client.post("/api/v1/jobs", json=job_body()).json()["job_id"]
         server.post_event(completed(job_id, 1))
         tries = receiver.wait_for(4, timeout_s=30)
-        gaps = [b.at_s - a.at_s for a, b in zip(tries, tries[1:])]
+        gaps = [b.at_s - a.at_s for a, b in itertools.pairwise(tries)]
         assert [round(g) for g in gaps] == [1, 4, 16], gaps
         assert all(abs(g - want) < 0.8 for g, want in zip(gaps, (1, 4, 16))), gaps
         assert len({t.raw for t in tries}) == 1  # the same body every time, freshly signed
