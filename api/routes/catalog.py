@@ -1,4 +1,10 @@
-"""Personas and voices, read from the same `configs/` catalog the worker renders with."""
+"""Personas and voices, read from the same `configs/` catalog the worker renders with.
+
+    curl -s "$API/api/v1/personas?page_size=50" -H "X-API-Key: $KEY"     # {items, total, ...}
+    curl -s "$API/api/v1/voices/joe" -H "X-API-Key: $KEY"
+
+A job's `persona_id` and `voice_settings.voice_id` must name one of these (422 otherwise).
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,11 @@
-"""Credits: GET /api/v1/credits/balance, GET /api/v1/credits/transactions, POST /api/v1/credits/estimate."""
+"""Credits: the balance, the ledger, and what a job would cost.
+
+    curl -s "$API/api/v1/credits/balance" -H "X-API-Key: $KEY"
+    curl -s "$API/api/v1/credits/transactions?job_id=$JOB" -H "X-API-Key: $KEY"
+    curl -s -X POST "$API/api/v1/credits/estimate" -H "X-API-Key: $KEY" -d @job.json
+
+How credits move is in api/ledger.py; what a job costs in api/pricing.py.
+"""
 
 from __future__ import annotations
 
