@@ -30,6 +30,9 @@ from engine.reporting import sign
 from engine.spec import JobSpec, Stage
 
 
+INT32 = 2**31 - 1  # the columns these land in
+
+
 class EventError(BaseModel):
     code: str
     message: str
@@ -40,19 +43,19 @@ class ProgressEvent(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     job_id: str
-    attempt: int = Field(ge=1)
+    attempt: int = Field(ge=1, le=INT32)
     status: Literal["processing", "completed", "failed"]
     current_stage: Stage | None = None
     progress_percent: float = Field(0.0, ge=0, le=100)
     message: str = ""
-    seq: int | None = None
+    seq: int | None = Field(None, ge=0, le=INT32)
     final_video_url: str | None = None
     thumbnail_url: str | None = None
     captions_url: str | None = None
-    duration_s: float | None = None
-    width: int | None = None
-    height: int | None = None
-    size_bytes: int | None = None
+    duration_s: float | None = Field(None, ge=0, le=86_400)
+    width: int | None = Field(None, ge=0, le=INT32)
+    height: int | None = Field(None, ge=0, le=INT32)
+    size_bytes: int | None = Field(None, ge=0, le=2**62)
     error: EventError | None = None
 
 
