@@ -135,3 +135,32 @@ def test_a_job_the_worker_goes_silent_on_is_failed_with_its_credits_released(sta
         assert (delivery.body["event"], delivery.body["job_id"]) == ("job.failed", silent)
     finally:
         hooks.stop()
+
+
+def test_jobs_can_be_sent_through_rabbitmq_too(new_database, api_logs: Path):
+    import uuid
+
+    import pika
+
+    from tests.worker_support.jobs import RABBITMQ_URL
+
+    queue = f"api-test-{uuid.uuid4().hex[:8]}"
+    api = ApiServer(new_database(), api_logs, UGEN_BROKER_URL=RABBITMQ_URL, UGEN_QUEUE=queue).start()
+    connection = pika.BlockingConnection(pika.URLParameters(RABBITMQ_URL))
+    try:
+        account = api.new_account()
+        job_ids = {account.client.post("/api/v1/jobs", json=job_body()).json()["job_id"] for _ in range(3)}
+        channel = connection.channel()
+        deadline, sent = time.monotonic() + 10, set()
+        while sent != job_ids and time.monotonic() < deadline:
+            method, _, body = channel.basic_get(queue, auto_ack=True)
+            if method is None:
+                time.sleep(0.1)
+                continue
+            sent.add(json.loads(body)["args"][0]["job_id"])
+        assert sent == job_ids
+    finally:
+        for name in (queue, f"{queue}.DQ", f"{queue}.XQ"):
+            connection.channel().queue_delete(name)
+        connection.close()
+        api.stop()
