@@ -51,6 +51,11 @@ def test_unsigned_badly_signed_and_old_events_are_refused_with_401(server: ApiSe
     assert account.client.get(f"/api/v1/jobs/{job_id}").json()["status"] == "queued"
 
 
+def test_an_event_signed_a_few_minutes_ago_is_still_taken(server: ApiServer, account):
+    job_id = account.client.post("/api/v1/jobs", json=job_body()).json()["job_id"]
+    assert server.post_event(event(job_id, 1), now_s=time.time() - 200).json() == {"accepted": True, "reason": None}
+
+
 def test_an_event_signed_for_one_job_cannot_be_replayed_for_another(server: ApiServer, account):
     mine, other = (account.client.post("/api/v1/jobs", json=job_body()).json()["job_id"] for _ in range(2))
     raw_for_mine = server.post_event(event(mine, 1)).request
