@@ -54,7 +54,7 @@ ROLES = ("script", "voice", "animator", "cutout", "music", "encoder")
 ENCODERS = ("libx264", "nvenc")  # nvenc falls back to libx264 where the GPU encoder is absent
 PROFILE_SETTINGS = ("device",)  # top-level keys that are not roles
 # Torch backends: they take a `device` keyword; the registry resolves "auto" before building.
-DEVICE_BACKENDS = {("script", "smollm2"), ("script", "transformers"),
+DEVICE_BACKENDS = {("script", "smollm2"), ("script", "transformers"), ("voice", "coqui"),
                    ("animator", "musetalk"), ("cutout", "segmentation")}
 PATH_OPTIONS = ("model_dir", "model_path")
 

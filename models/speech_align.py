@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from models.base import Speech, WordTiming
+from models.base import PhonemeTiming, Speech, WordTiming
 
 HOP_S = 0.010
 WINDOW_S = 0.025
@@ -28,20 +28,32 @@ FEATURE_RATE = 16000
 def transfer_words(reference: Speech, samples: np.ndarray,
                    sample_rate: int) -> tuple[WordTiming, ...]:
     """`reference.words` moved onto `samples` (mono float32), monotonic and inside the audio."""
-    if not reference.words:
-        return ()
+    return transfer_timings(reference, samples, sample_rate)[0]
+
+
+def transfer_timings(reference: Speech, samples: np.ndarray, sample_rate: int
+                     ) -> tuple[tuple[WordTiming, ...], tuple[PhonemeTiming, ...]]:
+    """The reference's words and phonemes moved onto `samples` along one DTW path."""
+    if not reference.words and not reference.phonemes:
+        return (), ()
     ref = cepstra(reference.samples, reference.sample_rate)
-    target = cepstra(samples, sample_rate)
-    mapping = frame_mapping(dtw_path(ref, target), len(ref))
+    mapping = frame_mapping(dtw_path(ref, cepstra(samples, sample_rate)), len(ref))
     duration_s = len(samples) / sample_rate
-    words, floor = [], 0.0
-    for word in reference.words:
-        start = max(floor, _moved(word.start_s, mapping))
-        end = min(duration_s, max(start + HOP_S, _moved(word.end_s, mapping)))
+    words = _moved_spans(reference.words, mapping, duration_s)
+    phones = _moved_spans(reference.phonemes, mapping, duration_s)
+    return (tuple(WordTiming(w.text, s, e) for w, (s, e) in zip(reference.words, words)),
+            tuple(PhonemeTiming(p.phoneme, s, e) for p, (s, e) in zip(reference.phonemes, phones)))
+
+
+def _moved_spans(spans, mapping: np.ndarray, duration_s: float) -> list[tuple[float, float]]:
+    moved, floor = [], 0.0
+    for span in spans:
+        start = max(floor, _moved(span.start_s, mapping))
+        end = min(duration_s, max(start + HOP_S, _moved(span.end_s, mapping)))
         start = min(start, end)
-        words.append(WordTiming(word.text, round(start, 3), round(end, 3)))
+        moved.append((round(start, 3), round(end, 3)))
         floor = end
-    return tuple(words)
+    return moved
 
 
 def _moved(t_s: float, mapping: np.ndarray) -> float:

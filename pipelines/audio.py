@@ -43,7 +43,10 @@ DUCK_RELEASE_MS = 350
 # limiter about 8 dB under the voice's peaks bring the voice alone to ~11, leaving the music
 # untouched. A limiter on the whole mix takes what is left only when the linear gain to the
 # target would still overshoot, so the normalisation stays a pure gain.
-VOICE_CHAIN = ("acompressor=threshold=0.1:ratio=3:attack=5:release=120:knee=4:makeup=2,"
+# The high-pass drops DC and rumble under the voice's lowest harmonics: a neural vocoder's
+# offset otherwise reads as level to the compressor and limiter, and as peaks after AAC.
+VOICE_CHAIN = ("highpass=f=50,"
+               "acompressor=threshold=0.1:ratio=3:attack=5:release=120:knee=4:makeup=2,"
                "alimiter=limit=0.3:level=false:attack=2:release=40")
 
 

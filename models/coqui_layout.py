@@ -1,0 +1,115 @@
+"""Randomly initialised Coqui models written in the layout Coqui's own loaders read.
+
+    write_random_vits(Path("models_data/vits-test"), size="tiny")   # config.json + model.pth
+    write_random_xtts(Path("models_data/xtts"), size="full")         # XTTS-v2's files, random
+
+For tests (tiny: seconds on a CPU) and for GPU timing runs (full: the released sizes; speed does
+not depend on the weights' values). The audio of a random model is noise-like; its shapes,
+durations and timings are what the tests check. Needs the `coqui` extra.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import torch
+
+VITS_SIZES = {
+    # hidden, ffn, heads, text layers, flow layers, posterior layers, decoder channels
+    "tiny": (32, 64, 2, 2, 1, 2, 32),
+    "full": (192, 768, 2, 6, 4, 16, 512),  # the VITS defaults (LJSpeech recipe)
+}
+LETTERS = "abcdefghijklmnopqrstuvwxyz"
+PUNCTUATION = "!'(),-.:;? "
+
+
+def vits_config(size: str = "tiny"):
+    from TTS.tts.configs.shared_configs import CharactersConfig
+    from TTS.tts.configs.vits_config import VitsConfig
+    from TTS.tts.models.vits import VitsArgs
+
+    hidden, ffn, heads, text_layers, flow_layers, post_layers, decoder = VITS_SIZES[size]
+    args = VitsArgs(
+        hidden_channels=hidden, hidden_channels_ffn_text_encoder=ffn,
+        num_heads_text_encoder=heads, num_layers_text_encoder=text_layers,
+        num_layers_flow=flow_layers, num_layers_posterior_encoder=post_layers,
+        upsample_initial_channel_decoder=decoder, init_discriminator=False,
+        **({} if size == "full" else {
+            "resblock_type_decoder": "2", "resblock_kernel_sizes_decoder": [3],
+            "resblock_dilation_sizes_decoder": [[1, 3]], "upsample_rates_decoder": [8, 8, 4],
+            "upsample_kernel_sizes_decoder": [16, 16, 8]}))
+    characters = CharactersConfig(
+        characters_class="TTS.tts.models.vits.VitsCharacters", pad="_", eos="", bos="",
+        blank=None, characters=LETTERS, punctuations=PUNCTUATION, phonemes=None)
+    config = VitsConfig(model_args=args, use_phonemes=False, text_cleaner="basic_cleaners",
+                        characters=characters, add_blank=True)
+    config.audio.sample_rate = 22050
+    return config
+
+
+def write_random_vits(directory: Path, *, size: str = "tiny", seed: int = 0) -> Path:
+    """config.json and model.pth (state under "model"), as Coqui's trainer saves them."""
+    from TTS.tts.models.vits import Vits
+
+    torch.manual_seed(seed)
+    directory.mkdir(parents=True, exist_ok=True)
+    config = vits_config(size)
+    model = Vits(config)
+    torch.save({"model": model.state_dict()}, directory / "model.pth")
+    (directory / "config.json").write_text(json.dumps(config.to_dict(), indent=1))
+    return directory
+
+
+XTTS_SIZES = {
+    # gpt layers, channels, heads, most audio tokens; the released XTTS-v2 is 30 x 1024 x 16
+    "tiny": (1, 64, 2, 48),  # a random model never samples its stop token: cap it at ~2 s
+    "full": (30, 1024, 16, 605),
+}
+
+
+def write_random_xtts(directory: Path, *, size: str = "tiny", seed: int = 0) -> Path:
+    """config.json, model.pth and vocab.json in the XTTS-v2 release layout, random weights."""
+    from TTS.tts.configs.xtts_config import XttsConfig
+    from TTS.tts.models.xtts import Xtts, XttsArgs
+
+    torch.manual_seed(seed)
+    directory.mkdir(parents=True, exist_ok=True)
+    vocab = directory / "vocab.json"
+    _write_character_vocab(vocab)
+    layers, channels, heads, audio_tokens = XTTS_SIZES[size]
+    args = XttsArgs(gpt_layers=layers, gpt_n_model_channels=channels, gpt_n_heads=heads,
+                    gpt_max_audio_tokens=audio_tokens,
+                    gpt_number_text_tokens=_vocab_size(vocab), tokenizer_file=str(vocab))
+    if size == "tiny":
+        args.decoder_input_dim = channels
+        args.d_vector_dim = 512
+    config = XttsConfig(model_args=args)
+    config.languages = ["en"]
+    model = Xtts(config)
+    model.tokenizer = None  # the tokenizer is rebuilt from vocab.json at load time
+    state = {k: v for k, v in model.state_dict().items() if not k.startswith("tokenizer")}
+    torch.save({"model": state}, directory / "model.pth")
+    data = config.to_dict()
+    data["model_args"]["tokenizer_file"] = ""  # the loader takes vocab.json beside the model
+    (directory / "config.json").write_text(json.dumps(data, indent=1))
+    return directory
+
+
+def _write_character_vocab(path: Path) -> None:
+    """A character-level BPE vocabulary with XTTS's special tokens (the release has 6,681 BPE
+    tokens; the model reads whatever size its config says)."""
+    from tokenizers import Tokenizer, models, pre_tokenizers
+
+    tokens = ["[STOP]", "[UNK]", "[SPACE]", "[START]", "[en]"] + list(LETTERS + PUNCTUATION.strip())
+    vocab = {token: index for index, token in enumerate(tokens)}
+    tokenizer = Tokenizer(models.BPE(vocab=vocab, merges=[], unk_token="[UNK]"))
+    tokenizer.pre_tokenizer = pre_tokenizers.Whitespace()
+    tokenizer.add_special_tokens(tokens[:5])
+    tokenizer.save(str(path))
+
+
+def _vocab_size(path: Path) -> int:
+    from tokenizers import Tokenizer
+
+    return Tokenizer.from_file(str(path)).get_vocab_size()
