@@ -5,6 +5,7 @@
     python scripts/fetch_models.py --model-dir /models/musetalk --verify
     python scripts/fetch_models.py --segmentation        # UperNet-ConvNeXt-S into .../segmentation
     python scripts/fetch_models.py --llm Qwen/Qwen2.5-7B-Instruct   # into .../llm/Qwen2.5-7B-Instruct
+    python scripts/fetch_models.py --coqui               # XTTS-v2 into .../xtts (non-commercial licence)
     python scripts/fetch_models.py --all                 # everything configs/profiles/gpu.yaml names
 
 Run it on a machine that can reach the Hugging Face hub (needs `pip install 'ugen-engine[gpu]'`).
@@ -16,9 +17,10 @@ loader. Files already present are not downloaded again. Tests never call this.
 Weights: MuseTalk's README allows any use, commercial included; the hub card is tagged
 creativeml-openrail-m. sd-vae-ft-mse and whisper are MIT. openmmlab/upernet-convnext-small's
 card says MIT (it is trained on ADE20K, whose own terms apply to the data).
-Qwen2.5-7B-Instruct is Apache-2.0. The models directory is $UGEN_MODELS_DIR (default
-models_data/ beside the repo), the same one the registry reads.
-The Coqui XTTS voice has its own fetch step (see docs/gpu.md).
+Qwen2.5-7B-Instruct is Apache-2.0. coqui/XTTS-v2 is under the Coqui Public Model License:
+non-commercial use only (docs/voices.md: pointing the voice at a permissive Coqui model).
+The models directory is $UGEN_MODELS_DIR (default models_data/ beside the repo), the same one
+the registry reads.
 """
 
 from __future__ import annotations
@@ -48,6 +50,8 @@ SAFETENSORS = {"diffusion_pytorch_model.bin": "diffusion_pytorch_model.safetenso
                "pytorch_model.bin": "model.safetensors"}
 SEGMENTATION_REPO = "openmmlab/upernet-convnext-small"
 SEGMENTATION_FILES = ("config.json", "preprocessor_config.json", "pytorch_model.bin")
+COQUI_REPO = "coqui/XTTS-v2"
+COQUI_FILES = ("config.json", "model.pth", "vocab.json", "speakers_xtts.pth")
 LLM_PATTERNS = ["*.json", "*.safetensors", "*.txt", "*.model", "tokenizer*"]  # no .bin twins
 DOWNLOAD_TIMEOUT_S = "60"  # per network read; huggingface_hub retries and resumes
 
@@ -60,8 +64,10 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
                         help=f"fetch {SEGMENTATION_REPO} into $UGEN_MODELS_DIR/segmentation only")
     parser.add_argument("--llm", metavar="REPO_ID", default=None,
                         help="fetch a safetensors instruct model into $UGEN_MODELS_DIR/llm/NAME only")
+    parser.add_argument("--coqui", action="store_true",
+                        help=f"fetch {COQUI_REPO} into $UGEN_MODELS_DIR/xtts only")
     parser.add_argument("--all", action="store_true",
-                        help="MuseTalk, the segmentation model and Qwen/Qwen2.5-7B-Instruct")
+                        help="MuseTalk, the segmentation model, Qwen/Qwen2.5-7B-Instruct and XTTS-v2")
     parser.add_argument("--safetensors", action="store_true",
                         help="take the VAE and whisper weights as .safetensors instead of .bin")
     parser.add_argument("--verify", action="store_true",
@@ -93,6 +99,15 @@ def fetch_segmentation(target: Path) -> None:
             hf_hub_download(repo_id=SEGMENTATION_REPO, filename=name, local_dir=target)
 
 
+def fetch_coqui(target: Path) -> None:
+    from huggingface_hub import hf_hub_download
+
+    for name in COQUI_FILES:
+        if not (target / name).is_file():
+            print(f"downloading {COQUI_REPO}/{name}", flush=True)
+            hf_hub_download(repo_id=COQUI_REPO, filename=name, local_dir=target)
+
+
 def fetch_llm(repo: str, target: Path) -> None:
     from huggingface_hub import snapshot_download
 
@@ -121,7 +136,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.llm or args.all:
         repo = args.llm or "Qwen/Qwen2.5-7B-Instruct"
         fetch_llm(repo, models_dir / "llm" / repo.split("/")[-1])
-    if (args.segmentation or args.llm) and not args.all:
+    if args.coqui or args.all:
+        fetch_coqui(models_dir / "xtts")
+    if (args.segmentation or args.llm or args.coqui) and not args.all:
         return 0
     model_dir = args.model_dir or models_dir / "musetalk"
     for path in fetch(model_dir, safetensors=args.safetensors):
