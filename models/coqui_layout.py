@@ -62,30 +62,51 @@ def write_random_vits(directory: Path, *, size: str = "tiny", seed: int = 0) -> 
 
 
 XTTS_SIZES = {
-    # gpt layers, channels, heads, most audio tokens; the released XTTS-v2 is 30 x 1024 x 16
-    "tiny": (1, 64, 2, 48),  # a random model never samples its stop token: cap it at ~2 s
-    "full": (30, 1024, 16, 605),
+    # gpt layers, channels, heads, most audio tokens, text tokens (None: the vocab's size).
+    # XTTS builds its HiFi-GAN decoder and speaker encoder at the release's size whatever the
+    # config says (26M parameters), so only the GPT shrinks.
+    "tiny": (1, 64, 2, 48, None),  # a random model never samples its stop token: ~2 s
+    "full": (30, 1024, 16, 605, 6681),  # the XTTS-v2 release (vocab 6,681 BPE tokens)
 }
+# What the XTTS-v2 release's config.json sets apart from coqui-tts's XttsArgs/XttsConfig defaults.
+XTTS_RELEASE_ARGS = {"gpt_num_audio_tokens": 1026, "gpt_start_audio_token": 1024,
+                     "gpt_stop_audio_token": 1025, "gpt_use_perceiver_resampler": True}
+XTTS_RELEASE_CONFIG = {"temperature": 0.75, "length_penalty": 1.0, "repetition_penalty": 5.0,
+                       "top_k": 50, "top_p": 0.85, "gpt_cond_len": 30, "gpt_cond_chunk_len": 4,
+                       "max_ref_len": 30, "sound_norm_refs": False,
+                       "languages": ["en", "es", "fr", "de", "it", "pt", "pl", "tr", "ru", "nl",
+                                     "cs", "ar", "zh-cn", "hu", "ko", "ja", "hi"]}
+
+
+def xtts_config(vocab: Path, size: str = "tiny"):
+    """The release's config (full) or a narrow copy of it (tiny), with `vocab`'s size."""
+    from TTS.tts.configs.xtts_config import XttsConfig
+    from TTS.tts.models.xtts import XttsArgs
+
+    layers, channels, heads, audio_tokens, text_tokens = XTTS_SIZES[size]
+    args = XttsArgs(gpt_layers=layers, gpt_n_model_channels=channels, gpt_n_heads=heads,
+                    gpt_max_audio_tokens=audio_tokens, **XTTS_RELEASE_ARGS,
+                    gpt_number_text_tokens=text_tokens or _vocab_size(vocab))
+    if size == "tiny":
+        args.decoder_input_dim = channels  # the HiFi-GAN decoder reads the GPT's latents
+    config = XttsConfig(model_args=args, **XTTS_RELEASE_CONFIG)
+    if size == "tiny":
+        config.languages = ["en"]
+    return config
 
 
 def write_random_xtts(directory: Path, *, size: str = "tiny", seed: int = 0) -> Path:
-    """config.json, model.pth and vocab.json in the XTTS-v2 release layout, random weights."""
-    from TTS.tts.configs.xtts_config import XttsConfig
-    from TTS.tts.models.xtts import Xtts, XttsArgs
+    """config.json, model.pth and vocab.json in the XTTS-v2 release layout, random weights.
+
+    `Xtts.load_checkpoint` reads exactly these (speakers_xtts.pth only when present; the
+    release's dvae.pth and mel_stats.pth are for fine-tuning and are not loaded)."""
+    from TTS.tts.models.xtts import Xtts
 
     torch.manual_seed(seed)
     directory.mkdir(parents=True, exist_ok=True)
     vocab = directory / "vocab.json"
     _write_character_vocab(vocab)
-    layers, channels, heads, audio_tokens = XTTS_SIZES[size]
-    args = XttsArgs(gpt_layers=layers, gpt_n_model_channels=channels, gpt_n_heads=heads,
-                    gpt_max_audio_tokens=audio_tokens,
-                    gpt_number_text_tokens=_vocab_size(vocab), tokenizer_file=str(vocab))
-    if size == "tiny":
-        args.decoder_input_dim = channels
-        args.d_vector_dim = 512
-    config = XttsConfig(model_args=args)
-    config.languages = ["en"]
+    config = xtts_config(vocab, size)
     model = Xtts(config)
     model.tokenizer = None  # the tokenizer is rebuilt from vocab.json at load time
     state = {k: v for k, v in model.state_dict().items() if not k.startswith("tokenizer")}
