@@ -25,7 +25,7 @@ $(COQUI_STAMP): pyproject.toml
 	test -x $(COQUI_PY) || $(PYTHON) -m venv $(COQUI_VENV)
 	$(COQUI_PY) -m pip install --quiet --upgrade pip
 	$(COQUI_PY) -m pip install --quiet torch==2.9.1 torchaudio==2.9.1
-	$(COQUI_PY) -m pip install --quiet -e '.[test,coqui]'
+	$(COQUI_PY) -m pip install --quiet -e '.[test,coqui,worker,api]'  # worker, api: imported by other test modules
 	touch $(COQUI_STAMP)
 
 # ffprobe for the tests' container checks (the render itself uses the ffmpeg in imageio-ffmpeg).
