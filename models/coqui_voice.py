@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import functools
 import importlib.util
+import re
 import zlib
 from contextlib import ExitStack
 from pathlib import Path
@@ -143,14 +144,22 @@ class CoquiVoiceBackend:
     # --- XTTS -------------------------------------------------------------------------------
 
     def _xtts(self, text: str, speed: float) -> np.ndarray:
-        config = self.loaded.config
+        """XTTS's audio, text longer than its per-language limit spoken in sentence chunks
+        (its own splitting needs spaCy, which the extra does not install)."""
+        model, config = self.loaded.model, self.loaded.config
         latent, embedding = self._conditioning()
-        out = self.loaded.model.inference(
-            text, self.language, latent, embedding, speed=speed, enable_text_splitting=True,
-            temperature=config.temperature, length_penalty=config.length_penalty,
-            repetition_penalty=config.repetition_penalty, top_k=config.top_k, top_p=config.top_p)
-        wav = out["wav"]
-        return wav.float().cpu().numpy() if hasattr(wav, "cpu") else np.asarray(wav, np.float32)
+        limit = model.tokenizer.char_limits.get(self.language.split("-")[0], 250)
+        parts = []
+        for chunk in split_sentences(text, limit):
+            out = model.inference(
+                chunk, self.language, latent, embedding, speed=speed, enable_text_splitting=False,
+                temperature=config.temperature, length_penalty=config.length_penalty,
+                repetition_penalty=config.repetition_penalty, top_k=config.top_k,
+                top_p=config.top_p)
+            wav = out["wav"]
+            parts.append(wav.float().cpu().numpy() if hasattr(wav, "cpu") else
+                         np.asarray(wav, np.float32))
+        return np.concatenate(parts)
 
     def _conditioning(self) -> tuple:
         """(GPT latent, speaker embedding): a built-in speaker's, or the sample's, computed
@@ -227,6 +236,18 @@ class CoquiVoiceBackend:
                  ) -> tuple[tuple[WordTiming, ...], tuple[PhonemeTiming, ...]]:
         reference = self._reference.synthesize(text, speed=speed)
         return transfer_timings(reference, samples, self.sample_rate)
+
+
+def split_sentences(text: str, limit: int) -> list[str]:
+    """`text` in chunks of whole sentences, each at most `limit` characters where a sentence
+    allows (a longer sentence stays whole: XTTS then warns and may cut it)."""
+    chunks: list[str] = []
+    for sentence in re.split(r"(?<=[.!?])\s+", text.strip()):
+        if chunks and len(chunks[-1]) + 1 + len(sentence) <= limit:
+            chunks[-1] += " " + sentence
+        else:
+            chunks.append(sentence)
+    return chunks
 
 
 def _check_model_options(loaded: LoadedModel, *, language: str, speaker: str | None) -> None:

@@ -16,7 +16,7 @@ import pytest
 pytestmark = pytest.mark.coqui
 
 from models.coqui_timing import token_timings  # noqa: E402
-from models.coqui_voice import CoquiVoiceBackend  # noqa: E402
+from models.coqui_voice import CoquiVoiceBackend, split_sentences  # noqa: E402
 from models.speech_align import transfer_timings  # noqa: E402
 
 HOP = 0.01
@@ -70,6 +70,14 @@ def test_a_phoneme_model_gives_phoneme_timings_and_words_it_spoke_differently():
     theta = next(p for p in phonemes if p.phoneme == "θ")
     assert words[2].start_s == theta.start_s  # "3" is timed by the sounds it was read as
     assert any(p.phoneme == "iː" for p in phonemes)  # the length mark joins its vowel
+
+
+def test_long_text_is_spoken_in_whole_sentences_under_the_models_limit():
+    text = "One two three. Four five six! Seven eight nine? Ten eleven twelve thirteen fourteen."
+    assert split_sentences(text, 30) == ["One two three. Four five six!", "Seven eight nine?",
+                                         "Ten eleven twelve thirteen fourteen."]
+    assert split_sentences(text, 250) == [text]
+    assert " ".join(split_sentences(text, 10)) == text
 
 
 @pytest.fixture(scope="module")

@@ -151,3 +151,13 @@ def test_the_example_catalog_voice_is_cloned_from_its_recording(models, tmp_path
 def test_a_missing_speaker_sample_is_named(models, tmp_path):
     with pytest.raises(FileNotFoundError, match="speaker sample .*absent.wav does not exist"):
         _voice(models, "xtts", model_path=tmp_path / "absent.wav")
+
+
+def test_text_over_xttss_length_limit_is_spoken_in_sentence_chunks(models):
+    voice = _voice(models, "xtts")
+    sentence = "These double walled cups keep my espresso hot for an hour, every single morning. "
+    text = (sentence * 4).strip()  # 323 characters; XTTS's English limit is 250
+    one, four = voice.synthesize(sentence.strip()), voice.synthesize(text)
+    # a random model fills its 48-token cap per chunk: two chunks, twice the audio
+    assert abs(four.duration_s - 2 * one.duration_s) < 0.2
+    assert_sane_timings(four, text)
