@@ -130,16 +130,16 @@ class CoquiVoiceBackend:
         process's random state is restored afterwards)."""
         import torch
 
-        stack = ExitStack()
-        stack.enter_context(torch.inference_mode())
-        cuda = is_cuda(self.device)
-        index = torch.device(self.device).index if cuda else None
-        devices = [torch.cuda.current_device() if index is None else index] if cuda else []
-        stack.enter_context(torch.random.fork_rng(devices=devices))
-        torch.manual_seed(self.seed + zlib.crc32(text.encode()))
-        if cuda and self.dtype != "float32":
-            stack.enter_context(torch.autocast("cuda", dtype=getattr(torch, self.dtype)))
-        return stack
+        with ExitStack() as stack:  # exits what it entered if a step fails
+            stack.enter_context(torch.inference_mode())
+            cuda = is_cuda(self.device)
+            index = torch.device(self.device).index if cuda else None
+            devices = [torch.cuda.current_device() if index is None else index] if cuda else []
+            stack.enter_context(torch.random.fork_rng(devices=devices))
+            torch.manual_seed(self.seed + zlib.crc32(text.encode()))
+            if cuda and self.dtype != "float32":
+                stack.enter_context(torch.autocast("cuda", dtype=getattr(torch, self.dtype)))
+            return stack.pop_all()
 
     # --- XTTS -------------------------------------------------------------------------------
 
