@@ -87,7 +87,10 @@ def _status(pid: int) -> tuple[str, float] | None:
 
 
 class ChildPeaks:
-    """Largest VmHWM seen per child command name (descendants included), while active."""
+    """Largest VmHWM seen per child command name (descendants included), while active.
+
+    Children already running when it starts (a server a test session keeps, say) are not the
+    measured work's: they and their descendants are left out."""
 
     def __init__(self, interval_s: float = INTERVAL_S) -> None:
         self.interval_s = interval_s
@@ -96,6 +99,7 @@ class ChildPeaks:
         self.cpu_s = 0.0  # the sampler's own CPU time, to show what measuring costs
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="bench-child-peaks", daemon=True)
+        self._before: set[int] = set()
 
     @property
     def peak_mb(self) -> float | None:
@@ -106,7 +110,7 @@ class ChildPeaks:
         own_cmdline = _read("/proc/self/cmdline")
         while pending:
             pid = pending.pop()
-            if pid in seen:
+            if pid in seen or pid in self._before:
                 continue
             seen.add(pid)
             # A child caught between fork and exec is still this process (same memory, same
@@ -126,6 +130,7 @@ class ChildPeaks:
 
     def __enter__(self) -> ChildPeaks:
         if self.available:
+            self._before = set(_children(os.getpid()))
             self._thread.start()
         return self
 
