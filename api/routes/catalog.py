@@ -28,33 +28,33 @@ def _voice(v: VoiceEntry) -> VoiceOut:
     return VoiceOut(id=v.id, name=v.name, language=v.language, backend=v.backend)
 
 
+def _window(entries: list, params, convert) -> tuple[list, int]:
+    """One page of catalog entries, converted, and how many there are in all."""
+    return [convert(e) for e in entries[params.offset:params.offset + params.page_size]], len(entries)
+
+
+def _find(entries: list, wanted: str, kind: str):
+    found = next((e for e in entries if e.id == wanted), None)
+    if found is None:
+        raise not_found(kind, wanted)
+    return found
+
+
 @router.get("/personas", response_model=Page[PersonaOut], responses=error_responses(401, 403))
-def personas(params: Paging, _: CurrentPrincipal,
-             ctx: Ctx) -> Page[PersonaOut]:
-    entries = ctx.catalog.personas()
-    window = entries[params.offset:params.offset + params.page_size]
-    return Page[PersonaOut].of([_persona(p) for p in window], len(entries), params)
+def personas(params: Paging, _: CurrentPrincipal, ctx: Ctx) -> Page[PersonaOut]:
+    return Page[PersonaOut].of(*_window(ctx.catalog.personas(), params, _persona), params)
 
 
 @router.get("/personas/{persona_id}", response_model=PersonaOut, responses=error_responses(401, 403, 404))
 def persona(persona_id: str, _: CurrentPrincipal, ctx: Ctx) -> PersonaOut:
-    found = next((p for p in ctx.catalog.personas() if p.id == persona_id), None)
-    if found is None:
-        raise not_found("Persona", persona_id)
-    return _persona(found)
+    return _persona(_find(ctx.catalog.personas(), persona_id, "Persona"))
 
 
 @router.get("/voices", response_model=Page[VoiceOut], responses=error_responses(401, 403))
-def voices(params: Paging, _: CurrentPrincipal,
-           ctx: Ctx) -> Page[VoiceOut]:
-    entries = ctx.catalog.voices()
-    window = entries[params.offset:params.offset + params.page_size]
-    return Page[VoiceOut].of([_voice(v) for v in window], len(entries), params)
+def voices(params: Paging, _: CurrentPrincipal, ctx: Ctx) -> Page[VoiceOut]:
+    return Page[VoiceOut].of(*_window(ctx.catalog.voices(), params, _voice), params)
 
 
 @router.get("/voices/{voice_id}", response_model=VoiceOut, responses=error_responses(401, 403, 404))
 def voice(voice_id: str, _: CurrentPrincipal, ctx: Ctx) -> VoiceOut:
-    found = next((v for v in ctx.catalog.voices() if v.id == voice_id), None)
-    if found is None:
-        raise not_found("Voice", voice_id)
-    return _voice(found)
+    return _voice(_find(ctx.catalog.voices(), voice_id, "Voice"))
