@@ -58,8 +58,7 @@ def capture(pipeline: RenderPipeline, spec: JobSpec, *, work: Path,
             allow_local_files: bool) -> Path:
     """Run the pre-generation stages with the pipeline's backends; returns the bundle path."""
     catalog, registry = pipeline.catalog, pipeline.registry
-    persona = catalog.persona(spec.persona_id, job_id=spec.job_id)
-    voice_entry = catalog.voice(spec.voice_settings.voice_id or persona.voice_id)
+    persona, voice_entry = pipeline.check(spec)
     voice = registry.voice(voice_entry.model_path, voice_id=voice_entry.id)
     cutout = load_product(spec.product_image_url, limits=pipeline.settings.fetch,
                           allow_local_files=allow_local_files, cutout=registry.cutout())

@@ -99,9 +99,10 @@ class RenderPipeline:
 
     def run(self, spec: JobSpec, *, out_dir: Path, allow_local_files: bool = False,
             on_progress: ProgressCallback | None = None) -> RenderResult:
-        self.check(spec)
+        persona, voice_entry = self.check(spec)
         tracker = StageTracker(on_progress)
         job = _Job(spec, Path(tempfile.mkdtemp(prefix="ugen-job-", dir=self.settings.work_root)))
+        job.persona, job.voice_entry = persona, voice_entry
         started = time.perf_counter()
         try:
             stopped_at = None
@@ -117,12 +118,14 @@ class RenderPipeline:
                 job.audio.exception()  # wait for a running mix: it writes into the work dir
             shutil.rmtree(job.work, ignore_errors=True)
 
-    def check(self, spec: JobSpec) -> None:
-        """Catalog references resolve before any work starts (raise their *_NOT_FOUND)."""
+    def check(self, spec: JobSpec) -> tuple[PersonaEntry, VoiceEntry]:
+        """Catalog references resolve before any work starts (raise their *_NOT_FOUND); returns
+        the job's persona and voice: the job's voice_id, else the persona's own voice."""
         persona = self.catalog.persona(spec.persona_id, job_id=spec.job_id)
-        self.catalog.voice(spec.voice_settings.voice_id or persona.voice_id)
+        voice = self.catalog.voice(spec.voice_settings.voice_id or persona.voice_id)
         if spec.music_enabled and spec.custom_music_id:
             self.catalog.music_file(spec.custom_music_id)
+        return persona, voice
 
     def _steps(self, allow_local_files: bool) -> list[tuple[str, Callable[[_Job, Callable], None]]]:
         return [
@@ -139,8 +142,6 @@ class RenderPipeline:
     # 1. prepare
     def _prepare(self, job: _Job, allow_local_files: bool) -> None:
         spec = job.spec
-        job.persona = self.catalog.persona(spec.persona_id, job_id=spec.job_id)
-        job.voice_entry = self.catalog.voice(spec.voice_settings.voice_id or job.persona.voice_id)
         job.voice = self.registry.voice(job.voice_entry.model_path, voice_id=job.voice_entry.id)
         job.cutout = load_product(spec.product_image_url, limits=self.settings.fetch,
                                   allow_local_files=allow_local_files, cutout=self.registry.cutout())
