@@ -95,20 +95,24 @@ def post_account(body: AccountIn, ctx: Ctx) -> AccountCreated:
              responses=error_responses(401, 404))
 def grant_credits(account_id: str, body: GrantIn, ctx: Ctx) -> BalanceOut:
     with ctx.session() as db:
-        account = db.get(Account, account_id, with_for_update=True)
-        if account is None:
-            raise not_found("Account", account_id)
+        account = _locked_account(db, account_id)
         ledger.grant(db, account, body.credits, body.type, body.description)
         return _balance(account)
+
+
+def _locked_account(db, account_id: str) -> Account:
+    """The account row, locked for this transaction (404 when there is none)."""
+    account = db.get(Account, account_id, with_for_update=True)
+    if account is None:
+        raise not_found("Account", account_id)
+    return account
 
 
 @router.patch("/accounts/{account_id}", response_model=BalanceOut, dependencies=[Depends(require_admin)],
               responses=error_responses(401, 404))
 def patch_account(account_id: str, body: AccountPatch, ctx: Ctx) -> BalanceOut:
     with ctx.session() as db:
-        account = db.get(Account, account_id, with_for_update=True)
-        if account is None:
-            raise not_found("Account", account_id)
+        account = _locked_account(db, account_id)
         for field in body.model_fields_set - ({"disabled"} if body.disabled is None else set()):
             setattr(account, field, getattr(body, field))
         return _balance(account)
