@@ -32,9 +32,9 @@ import httpx
 
 from api.dispatch import callback_secret
 from engine.reporting import encode, signed_headers
-from engine.settings import REPO_ROOT
 from tests.worker_support.seaweed import free_port
 from tests.worker_support.servers import _Server, reply
+from tests.worker_support.workers import await_ready, start_logged
 
 ADMIN_TOKEN = "admin-" + secrets.token_hex(8)
 REDIS_URL = "redis://127.0.0.1:6379/8"  # apart from the worker tests' database 9, which they flush
@@ -69,16 +69,10 @@ class ApiServer:
         self.clients: list[httpx.Client] = []
 
     def start(self, *, timeout_s: float = 60) -> ApiServer:
-        with self.log_path.open("ab") as log:
-            self.process = subprocess.Popen([sys.executable, "-m", "api", "serve", "--log-level", "warning"],
-                                            cwd=REPO_ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
-                                            start_new_session=True)
-        deadline = time.monotonic() + timeout_s
-        while not self._healthy():
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                self.stop()
-                raise AssertionError(f"API did not start:\n{self.log()[-4000:]}")
-            time.sleep(0.1)
+        self.process = start_logged([sys.executable, "-m", "api", "serve", "--log-level", "warning"],
+                                    env=self.env, log_path=self.log_path)
+        await_ready(self.process, self._healthy, timeout_s=timeout_s, what="API", log=self.log,
+                    stop=self.stop)
         return self
 
     def _healthy(self) -> bool:

@@ -21,6 +21,24 @@ from engine.settings import REPO_ROOT
 READY = "Worker process is ready for action"
 
 
+def start_logged(argv: list[str], *, env: dict[str, str], log_path: Path) -> subprocess.Popen:
+    """A process in its own session (so its group can be killed), output appended to a file."""
+    with log_path.open("ab") as log:
+        return subprocess.Popen(argv, cwd=REPO_ROOT, env=env, stdout=log,
+                                stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def await_ready(process: subprocess.Popen, ready, *, timeout_s: float, what: str, log, stop) -> None:
+    """Poll `ready()` until true; if the process dies or time runs out, `stop()` it and fail
+    with the tail of its `log()`."""
+    deadline = time.monotonic() + timeout_s
+    while not ready():
+        if process.poll() is not None or time.monotonic() > deadline:
+            stop()
+            raise AssertionError(f"{what} did not start:\n{log()[-4000:]}")
+        time.sleep(0.1)
+
+
 class WorkerProcess:
     def __init__(self, env: dict[str, str], log_path: Path) -> None:
         self.env, self.log_path = env, log_path
@@ -28,16 +46,10 @@ class WorkerProcess:
 
     def start(self, *, timeout_s: float = 90) -> WorkerProcess:
         # The console entry, which execs the documented dramatiq command line.
-        with self.log_path.open("ab") as log:
-            self.process = subprocess.Popen([sys.executable, "-m", "engine.worker"], cwd=REPO_ROOT,
-                                            env={**self.env, "PYTHONUNBUFFERED": "1"}, stdout=log,
-                                            stderr=subprocess.STDOUT, start_new_session=True)
-        deadline = time.monotonic() + timeout_s
-        while READY not in self.log():
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                self.kill()
-                raise AssertionError(f"worker did not start:\n{self.log()[-4000:]}")
-            time.sleep(0.1)
+        self.process = start_logged([sys.executable, "-m", "engine.worker"],
+                                    env={**self.env, "PYTHONUNBUFFERED": "1"}, log_path=self.log_path)
+        await_ready(self.process, lambda: READY in self.log(), timeout_s=timeout_s, what="worker",
+                    log=self.log, stop=self.kill)
         return self
 
     def log(self) -> str:
