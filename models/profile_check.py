@@ -3,7 +3,7 @@
     problems = validate_profile(Path("configs/profiles/gpu.yaml"), settings)   # [] when ready
     print(format_problems(problems, profile="gpu"))
 
-    python -m models.registry check --profile configs/profiles/gpu.yaml     # exit 0 ready, 1 not
+    python scripts/check_profile.py --profile configs/profiles/gpu.yaml     # exit 0 ready, 1 not
 
 Each configured backend class may define `check_requirements(**options) -> list[str]`, one
 human-readable message per missing thing (a weights file with the command that fetches it, a
@@ -13,15 +13,10 @@ taken, so this runs in a second even for the GPU profile. Backends without it ne
 
 from __future__ import annotations
 
-import argparse
-import sys
 from pathlib import Path
 from typing import Any
 
 from models.registry import ProfileError, Registry
-
-EXIT_NOT_READY = 1
-
 
 def validate_profile(profile: str | Path | Registry, settings: Any) -> list[str]:
     """Messages for everything missing; `profile` is a name ("gpu"), a YAML path or a registry.
@@ -41,23 +36,3 @@ def format_problems(problems: list[str], *, profile: str) -> str:
         return f"profile {profile}: every backend has what it needs"
     lines = [f"profile {profile} cannot run here; missing:"]
     return "\n".join([*lines, *(f"  - {p}" for p in problems)])
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m models.registry",
-                                     description="Check that a profile's backends can load here.")
-    parser.add_argument("command", choices=("check",))
-    parser.add_argument("--profile", default=None,
-                        help="profile name or YAML path (default: $UGEN_PROFILE or cpu)")
-    args = parser.parse_args(argv)
-    from engine.settings import Settings  # the command line is the edge: settings from env
-
-    settings = Settings.from_env()
-    profile = args.profile or settings.profile
-    problems = validate_profile(profile, settings)
-    print(format_problems(problems, profile=profile))
-    return EXIT_NOT_READY if problems else 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

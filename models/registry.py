@@ -5,7 +5,7 @@
     voice = registry.voice(path, voice_id="joe")       # loaded on first use, the same object afterwards
     registry.warm_up()                                 # {role: seconds} for backends that offer it
 
-    python -m models.registry check --profile configs/profiles/gpu.yaml
+    python scripts/check_profile.py --profile configs/profiles/gpu.yaml
 
 A profile maps each role to a backend name, or to {backend: NAME, options: {...}} whose options
 are the backend's keyword arguments. A top-level `device` (auto, cpu, cuda, cuda:N) is handed
@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import importlib
 import logging
-import sys
 import threading
 import time
 from collections.abc import Iterable
@@ -38,17 +37,17 @@ log = logging.getLogger(__name__)
 
 # role -> backend name -> (module, class, extra that installs its libraries)
 BACKENDS: dict[str, dict[str, tuple[str, str, str | None]]] = {
-    "script": {"copywriter": ("models.copywriter", "TemplateCopywriter", None),
-               "smollm2": ("models.guarded_writer", "smollm2_writer", "llm"),
-               "transformers": ("models.guarded_writer", "TransformersWriter", "llm"),
-               "openai": ("models.guarded_writer", "openai_writer", None)},
-    "voice": {"piper": ("models.piper_voice", "PiperVoiceBackend", None),
-              "coqui": ("models.coqui_voice", "CoquiVoiceBackend", "coqui")},
-    "animator": {"viseme": ("models.viseme_animator", "VisemeAnimator", None),
-                 "musetalk": ("models.musetalk", "MuseTalkAnimator", "gpu")},
-    "cutout": {"classical": ("models.cutout_classical", "ClassicalCutout", None),
-               "segmentation": ("models.cutout_segmentation", "SegmentationCutout", "gpu")},
-    "music": {"synth": ("models.music_synth", "SynthMusic", None)},
+    "script": {"copywriter": ("models.script.copywriter.writer", "TemplateCopywriter", None),
+               "smollm2": ("models.script.llm.guarded", "smollm2_writer", "llm"),
+               "transformers": ("models.script.llm.guarded", "TransformersWriter", "llm"),
+               "openai": ("models.script.llm.guarded", "openai_writer", None)},
+    "voice": {"piper": ("models.voice.piper", "PiperVoiceBackend", None),
+              "coqui": ("models.voice.coqui.voice", "CoquiVoiceBackend", "coqui")},
+    "animator": {"viseme": ("models.persona.viseme.animator", "VisemeAnimator", None),
+                 "musetalk": ("models.persona.musetalk", "MuseTalkAnimator", "gpu")},
+    "cutout": {"classical": ("models.cutout.classical", "ClassicalCutout", None),
+               "segmentation": ("models.cutout.segmentation", "SegmentationCutout", "gpu")},
+    "music": {"synth": ("models.music.synth", "SynthMusic", None)},
 }
 ROLES = ("script", "voice", "animator", "cutout", "music", "encoder")
 ENCODERS = ("libx264", "nvenc")  # nvenc falls back to libx264 where the GPU encoder is absent
@@ -214,9 +213,3 @@ class Registry:
             log.info("%s backend %s warmed up in %.2f s", role, backend_name(self.profile[role]),
                      timings[role])
         return timings
-
-
-if __name__ == "__main__":
-    from models.profile_check import main
-
-    sys.exit(main(sys.argv[1:]))

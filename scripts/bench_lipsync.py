@@ -26,7 +26,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from models.base import Speech  # noqa: E402
-from models.musetalk.config import (  # noqa: E402
+from models.persona.musetalk.config import (  # noqa: E402
     UNET_CONFIG, VAE_CONFIG, WHISPER_CONFIG, InferenceOptions, require_libraries)
 
 
@@ -53,10 +53,10 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
 
 def build_models(*, tiny: bool, device: str, workdir: Path):
     """Tiny: written and loaded like a real release. Real size: built on `device` directly."""
-    from models.musetalk.loader import MuseTalkModels, build_unet, load_release
+    from models.persona.musetalk.loader import MuseTalkModels, build_unet, load_release
 
     if tiny:
-        from models.musetalk.tiny import write_tiny_release
+        from models.persona.musetalk.tiny import write_tiny_release
 
         return load_release(write_tiny_release(workdir / "musetalk").root)
     import torch
@@ -99,7 +99,7 @@ def time_audio(runner, *, seconds: float = 30.0) -> float:
     """Seconds to turn `seconds` of 22.05 kHz speech into whisper features."""
     import numpy as np
 
-    from models.musetalk.audio import encode_speech
+    from models.persona.musetalk.audio import encode_speech
 
     rng = np.random.default_rng(0)
     speech = Speech((0.1 * rng.standard_normal(int(22050 * seconds))).astype(np.float32),
@@ -155,7 +155,7 @@ def run(args: argparse.Namespace) -> dict:
     require_libraries()
     import torch
 
-    from models.musetalk.infer import LipSyncRunner
+    from models.persona.musetalk.infer import LipSyncRunner
 
     with tempfile.TemporaryDirectory() as workdir:
         models = build_models(tiny=args.tiny, device=args.device, workdir=Path(workdir))

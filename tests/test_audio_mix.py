@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from models.base import PhonemeTiming, Speech, WordTiming
-from models.music_synth import SynthMusic
-from models.piper_voice import PiperVoiceBackend
+from models.music.synth import SynthMusic
+from models.voice.piper import PiperVoiceBackend
 from pipelines import loudness
 from pipelines.audio import build_voice_track, load_music_file, mix_audio
 from pipelines.ffmpeg import decode_audio, measure_loudness, run_ffmpeg, write_wav

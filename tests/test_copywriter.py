@@ -11,7 +11,7 @@ from itertools import product
 import pytest
 
 from models.base import ScriptBrief, ScriptTooLongError
-from models.copywriter import ScriptTooShortError, TemplateCopywriter, speakable, split_custom
+from models.script.copywriter.writer import ScriptTooShortError, TemplateCopywriter, speakable, split_custom
 
 STRUCTURES = ("standard_5phase", "problem_solution", "listicle")
 TONES = ("conversational", "energetic", "professional")

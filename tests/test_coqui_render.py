@@ -24,7 +24,7 @@ def _probe(path) -> dict[str, float]:
 
 
 def test_a_draft_render_speaks_with_xtts_and_its_words_are_timed_in_order(tmp_path):
-    from models.coqui_layout import write_random_xtts
+    from models.voice.coqui.tiny import write_random_xtts
     from pipelines.render import RenderPipeline
 
     models = tmp_path / "models"

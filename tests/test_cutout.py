@@ -11,7 +11,7 @@ from PIL import Image
 
 from engine.image_decode import decode_product_image
 from engine.settings import REPO_ROOT
-from models.cutout_classical import ClassicalCutout
+from models.cutout.classical import ClassicalCutout
 
 JOBS = REPO_ROOT / "configs" / "jobs"
 BOTTLE_BOX = (140, 90, 261, 521)  # left, top, right, bottom (exclusive) of what draw_bottle draws

@@ -14,10 +14,10 @@ from safetensors.torch import load_file, save_file
 from engine.catalog import Catalog
 from engine.settings import REPO_ROOT, Settings
 from engine.spec import parse_job
-from models.cutout_segmentation import (
+from models.cutout.segmentation import (
     MatteOptions, SegmentationCutout, crop_to_product, foreground_ids, matte_from_probability)
 from models.registry import Registry
-from models.segmentation_random import ADE20K_LABELS, write_random_segmentation
+from models.cutout.segmentation_tiny import ADE20K_LABELS, write_random_segmentation
 from pipelines.render import RenderPipeline
 
 BACKGROUND = ["wall", "floor", "table"]

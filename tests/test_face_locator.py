@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from models import face_locator
+from models.persona import face_locator
 from models.base import Box
-from models.face_locator import detect_landmarks, locate_face
+from models.persona.face_locator import detect_landmarks, locate_face
 
 PERSONAS = Path(__file__).resolve().parents[1] / "configs" / "personas"
 

@@ -5,11 +5,11 @@ from pathlib import Path
 import pytest
 
 from models.base import Script, ScriptBrief, ScriptSegment
-from models.copywriter import TemplateCopywriter
-from models.guarded_writer import GuardedScriptWriter, fallback_note
-from models.llm_openai import OpenAIChatScriptWriter
+from models.script.copywriter.writer import TemplateCopywriter
+from models.script.llm.guarded import GuardedScriptWriter, fallback_note
+from models.script.llm.openai_drafter import OpenAIChatDrafter
 from models.registry import ProfileError, Registry, load_profile
-from models.script_prompt import LLMError, ScriptRejected
+from models.script.llm.prompt import LLMError, ScriptRejected
 
 PROFILES = Path(__file__).resolve().parents[1] / "configs" / "profiles"
 BRIEF = ScriptBrief(product_name="Morning Ritual Espresso Cups", segment_count=3,
@@ -104,7 +104,7 @@ def test_a_profile_entry_may_carry_backend_options(tmp_path):
     registry = Registry.from_profile(profile, cache_dir=tmp_path)
     writer = registry.script_writer()
     assert writer is registry.script_writer()  # built once
-    assert isinstance(writer.llm, OpenAIChatScriptWriter)
+    assert isinstance(writer.llm, OpenAIChatDrafter)
     assert (writer.llm.options.base_url, writer.llm.options.model, writer.llm.options.timeout_s,
             writer.llm.options.max_retries) == ("http://llm:8000/v1", "qwen", 5, 1)
     assert registry.profile["voice"] == "piper"  # plain names are unchanged

@@ -9,9 +9,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from models.base import ScriptBrief
-from models.guarded_writer import GuardedScriptWriter
-from models.llm_openai import OpenAIChatScriptWriter
-from models.script_prompt import LLMError, ScriptRejected
+from models.script.llm.guarded import GuardedScriptWriter
+from models.script.llm.openai_drafter import OpenAIChatDrafter
+from models.script.llm.prompt import LLMError, ScriptRejected
 
 BRIEF = ScriptBrief(product_name="Morning Ritual Espresso Cups", segment_count=3,
                     segment_duration_s=8, selling_points=("dishwasher safe",),
@@ -76,7 +76,7 @@ def server():
 
 
 def writer_for(server, **options):
-    return OpenAIChatScriptWriter(server.url, "test-model", backoff_s=0.01, **options)
+    return OpenAIChatDrafter(server.url, "test-model", backoff_s=0.01, **options)
 
 
 def test_a_reply_becomes_a_script_and_the_request_follows_the_protocol(server, monkeypatch):
@@ -136,7 +136,7 @@ def test_a_refused_connection_is_retried_then_reported():
     with socket.socket() as sock:  # a port that nothing listens on
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    writer = OpenAIChatScriptWriter(f"http://127.0.0.1:{port}/v1", "m", backoff_s=0.01,
+    writer = OpenAIChatDrafter(f"http://127.0.0.1:{port}/v1", "m", backoff_s=0.01,
                                     max_retries=1)
     with pytest.raises(LLMError, match="connection failed.*after 2 attempts"):
         writer.write(BRIEF)

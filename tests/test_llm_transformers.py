@@ -12,12 +12,12 @@ from pathlib import Path
 import pytest
 
 from models.base import ScriptBrief
-from models.copywriter import TemplateCopywriter
-from models.guarded_writer import GuardedScriptWriter
-from models.llm_transformers import (LLMOptions, TransformersScriptWriter, import_libraries,
+from models.script.copywriter.writer import TemplateCopywriter
+from models.script.llm.guarded import GuardedScriptWriter
+from models.script.llm.transformers_drafter import (LLMOptions, TransformersDrafter, import_libraries,
                                      smollm2_gguf)
 from models.registry import Registry
-from models.script_prompt import ScriptRejected, build_messages, narrow, parse_lines, phases_for
+from models.script.llm.prompt import ScriptRejected, build_messages, narrow, parse_lines, phases_for
 
 REPO = Path(__file__).resolve().parents[1]
 DEMO = ScriptBrief(product_name="Morning Ritual Espresso Cups", segment_count=3,
@@ -36,13 +36,13 @@ def smollm2(tmp_path_factory) -> GuardedScriptWriter:
     return registry.script_writer()
 
 
-def sibling(**options) -> TransformersScriptWriter:
+def sibling(**options) -> TransformersDrafter:
     """Another writer on the embedded model file (it shares the loaded model), other options."""
-    return TransformersScriptWriter(smollm2_gguf(), name="smollm2", **options)
+    return TransformersDrafter(smollm2_gguf(), name="smollm2", **options)
 
 
 def test_importing_the_llm_modules_loads_no_torch():
-    code = ("import sys, models.guarded_writer, models.llm_transformers, models.registry; "
+    code = ("import sys, models.script.llm.guarded, models.script.llm.transformers_drafter, models.registry; "
             "assert 'torch' not in sys.modules and 'transformers' not in sys.modules")
     subprocess.run([sys.executable, "-c", code], cwd=REPO, check=True, timeout=60)
 

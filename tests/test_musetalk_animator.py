@@ -12,11 +12,11 @@ from PIL import Image
 
 from engine.settings import REPO_ROOT
 from models.base import PersonaImage, PreparedPersona, Speech
-from models.musetalk import MuseTalkAnimator
-from models.musetalk.audio import speaking_weights
-from models.musetalk.tiny import write_tiny_release
-from models.persona_layout import plan_layout, render_panel
-from models.piper_voice import PiperVoiceBackend
+from models.persona.musetalk import MuseTalkAnimator
+from models.persona.musetalk.audio import speaking_weights
+from models.persona.musetalk.tiny import write_tiny_release
+from models.persona.panel_layout import plan_layout, render_panel
+from models.voice.piper import PiperVoiceBackend
 
 PANEL_W, PANEL_H, FPS = 360, 640, 30
 PORTRAIT = REPO_ROOT / "configs" / "personas" / "grace_hopper.jpg"

@@ -7,10 +7,10 @@ import pytest
 import torch
 
 from models.base import PhonemeTiming, Speech
-from models.musetalk.audio import (
+from models.persona.musetalk.audio import (
     encode_speech, frame_tokens, positional_encoding, resample, speaking_weights)
-from models.musetalk.loader import load_release
-from models.musetalk.tiny import write_tiny_release
+from models.persona.musetalk.loader import load_release
+from models.persona.musetalk.tiny import write_tiny_release
 
 
 def _tone(hz: float, rate: int, seconds: float = 1.0) -> np.ndarray:

@@ -11,9 +11,9 @@ import pytest
 import torch
 
 from engine.settings import REPO_ROOT
-from models.musetalk import MuseTalkAnimator, ReleaseError, load_release
-from models.musetalk.config import ReleaseLayout, default_model_dir
-from models.musetalk.tiny import write_tiny_release
+from models.persona.musetalk import MuseTalkAnimator, ReleaseError, load_release
+from models.persona.musetalk.config import ReleaseLayout, default_model_dir
+from models.persona.musetalk.tiny import write_tiny_release
 from models.registry import Registry
 
 
@@ -131,7 +131,7 @@ def test_parts_that_do_not_fit_together_are_refused(copy):
 
 
 def test_importing_the_registry_and_the_backend_package_loads_no_ml_library():
-    code = ("import sys, models.registry, models.musetalk; "
+    code = ("import sys, models.registry, models.persona.musetalk; "
             "print(sorted(m for m in ('torch', 'diffusers', 'transformers') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True,
                          text=True, check=True, timeout=120)

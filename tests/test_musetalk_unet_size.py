@@ -10,8 +10,8 @@ import json
 
 import torch
 
-from models.musetalk.config import UNET_CONFIG, ReleaseLayout
-from models.musetalk.loader import build_unet, load_unet, read_unet_config
+from models.persona.musetalk.config import UNET_CONFIG, ReleaseLayout
+from models.persona.musetalk.loader import build_unet, load_unet, read_unet_config
 
 # Stable Diffusion 1.x UNet (4 input channels, 768-d text cross-attention): 859,520,964
 # parameters. MuseTalk's conv_in reads 8 channels (+4 x 320 x 3 x 3) and its cross-attention

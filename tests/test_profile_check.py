@@ -14,7 +14,7 @@ from engine.middleware.boot import EXIT_PROFILE_NOT_READY, WorkerBoot
 from engine.settings import REPO_ROOT, Settings
 from models.profile_check import validate_profile
 from models.registry import ProfileError, load_profile
-from models.segmentation_random import write_random_segmentation
+from models.cutout.segmentation_tiny import write_random_segmentation
 
 def write_profile(path, **roles):
     profile = {"script": "copywriter", "voice": "piper", "animator": "viseme",
@@ -91,7 +91,7 @@ def test_the_encoder_may_be_nvenc_or_libx264_and_nothing_else(tmp_path):
 
 def test_the_check_command_prints_every_missing_thing_and_exits_non_zero(tmp_path):
     env = {"UGEN_MODELS_DIR": str(tmp_path / "empty"), "PATH": "/usr/bin:/bin"}
-    done = subprocess.run([sys.executable, "-m", "models.registry", "check", "--profile",
+    done = subprocess.run([sys.executable, "scripts/check_profile.py", "--profile",
                            "configs/profiles/gpu.yaml"], cwd=REPO_ROOT, env=env,
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 1, done.stderr

@@ -16,7 +16,7 @@ from engine.runner import JobRunner
 from engine.settings import REPO_ROOT, Settings
 from engine.spec import parse_job
 from models.base import Cutout
-from models.cutout_classical import ClassicalCutout
+from models.cutout.classical import ClassicalCutout
 from models.devices import device_problems, resolve_device, resolve_dtype
 from models.registry import Registry
 from pipelines.render import RenderPipeline

@@ -3,9 +3,9 @@
 import pytest
 
 from models.base import ScriptBrief
-from models.copywriter import TemplateCopywriter
-from models.script_guard import guard, repetition, word_budget
-from models.script_prompt import (CTA_APPENDED, Reply, ScriptRejected, build_messages, narrow,
+from models.script.copywriter.writer import TemplateCopywriter
+from models.script.llm.guard import guard, repetition, word_budget
+from models.script.llm.prompt import (CTA_APPENDED, Reply, ScriptRejected, build_messages, narrow,
                                   parse_lines, phases_for, prompt_reference, reply_token_limit,
                                   script_from_reply, stop_marker)
 

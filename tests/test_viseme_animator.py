@@ -10,9 +10,9 @@ import pytest
 from PIL import Image
 
 from models.base import PersonaImage, PhonemeTiming, PreparedPersona, Speech
-from models.face_warp import paint_frame
-from models.viseme_animator import VisemeAnimator
-from models.viseme_track import blink_track, head_track, mouth_track
+from models.persona.viseme.warp import paint_frame
+from models.persona.viseme.animator import VisemeAnimator
+from models.persona.viseme.track import blink_track, head_track, mouth_track
 
 PERSONAS = Path(__file__).resolve().parents[1] / "configs" / "personas"
 FPS = 30
@@ -242,7 +242,7 @@ def _psnr(a: np.ndarray, b: np.ndarray) -> float:
 
 def test_a_strongly_upscaled_portrait_is_warped_at_half_size_and_matches_the_full_size_warp(
         tmp_path, talk, monkeypatch):
-    import models.viseme_animator as viseme
+    import models.persona.viseme.animator as viseme
 
     persona = _persona("eileen_collins.png", "eileen")
     half = VisemeAnimator(cache_dir=tmp_path).prepare(persona, panel_w=1080, panel_h=1920)

@@ -1,0 +1,13 @@
+"""Script writers: the `ScriptWriter` protocol's backends.
+
+    copywriter/   TemplateCopywriter: deterministic phrase templates, the CPU default and the fallback
+                  (writer.py; plan.py phases per segment, fit.py word budgets, language.py, phrases.py)
+    llm/          GuardedScriptWriter around an LLM Drafter (transformers_drafter.py,
+                  openai_drafter.py), with prompt.py and guard.py
+"""
+
+from models.script.copywriter import TemplateCopywriter
+from models.script.llm import GuardedScriptWriter, TransformersWriter, openai_writer, smollm2_writer
+
+__all__ = ["GuardedScriptWriter", "TemplateCopywriter", "TransformersWriter", "openai_writer",
+           "smollm2_writer"]
