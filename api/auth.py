@@ -23,7 +23,7 @@ from sqlalchemy import select
 
 from api.context import AppContext, Ctx
 from api.errors import ApiError
-from api.models import Account, ApiKey, utcnow
+from api.tables import Account, ApiKey, utcnow
 
 KEY_PREFIX = "ugen_sk_"
 LAST_USED_GRANULARITY = timedelta(seconds=60)  # spares a write on every request

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import or_, select
 
-from api.models import Job, utcnow
+from api.tables import Job, utcnow
 from api.settings import ApiSettings
 
 if TYPE_CHECKING:

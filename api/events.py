@@ -22,7 +22,7 @@ from api import ledger
 from api.context import AppContext
 from api.dispatch import callback_secret
 from api.errors import ApiError
-from api.models import TERMINAL_STATUSES, Account, Job, utcnow
+from api.tables import TERMINAL_STATUSES, Account, Job, utcnow
 from api.pricing import estimate
 from api.schemas import EventAck
 from api.webhooks import queue_webhook

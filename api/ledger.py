@@ -15,7 +15,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from api.errors import ApiError
-from api.models import Account, CreditTransaction, Job
+from api.tables import Account, CreditTransaction, Job
 
 GRANT_TYPES = ("purchase", "bonus", "refund")
 

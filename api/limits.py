@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from api.errors import ApiError
-from api.models import ACTIVE_STATUSES, Account, Job
+from api.tables import ACTIVE_STATUSES, Account, Job
 from api.settings import Limits
 
 

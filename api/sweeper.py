@@ -18,7 +18,7 @@ from sqlalchemy import select
 from api import ledger
 from api.context import AppContext
 from api.dispatch import sweep_once
-from api.models import Account, Job, utcnow
+from api.tables import Account, Job, utcnow
 from api.webhooks import queue_webhook
 
 log = logging.getLogger(__name__)

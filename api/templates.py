@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.errors import ValidationFailed, validation_error
-from api.models import Template
+from api.tables import Template
 from engine.catalog import Catalog
 from engine.errors import InvalidJobSpec, TemplateNotFound
 from engine.spec import JobSpec, parse_job

@@ -25,7 +25,7 @@ import httpx
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.models import Account, Job, WebhookDelivery, utcnow
+from api.tables import Account, Job, WebhookDelivery, utcnow
 from engine.reporting import encode, signed_headers
 
 if TYPE_CHECKING:

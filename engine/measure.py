@@ -75,6 +75,12 @@ def _children(pid: int) -> list[int]:
     return found
 
 
+def process_peak_mb(pid: int) -> float | None:
+    """A live process's own peak resident size in MiB (VmHWM, since its exec), None once gone."""
+    status = _status(pid)
+    return None if status is None else status[1]
+
+
 def _status(pid: int) -> tuple[str, float] | None:
     """(command name, VmHWM in MiB) of a live process, None once it has gone."""
     name, peak = "", None
@@ -174,10 +180,28 @@ def _cuda() -> Any:
     return torch.cuda
 
 
-def reset_gpu_peak() -> None:
+def sync_gpu() -> None:
+    """Wait for queued GPU work, so a timer stopped next measures it; a no-op without CUDA."""
     cuda = _cuda()
-    if cuda is not None:
+    if cuda is not None and cuda.is_initialized():
+        cuda.synchronize()
+
+
+def reset_gpu_peak() -> None:
+    """Start torch's GPU peak counters afresh (cached blocks released first)."""
+    cuda = _cuda()
+    if cuda is not None and cuda.is_initialized():
+        cuda.synchronize()
+        cuda.empty_cache()
         cuda.reset_peak_memory_stats()
+
+
+def gpu_peak_gib() -> float | None:
+    """torch's peak allocated GPU memory in GiB since the last reset, None without CUDA."""
+    cuda = _cuda()
+    if cuda is None or not cuda.is_initialized():
+        return None
+    return cuda.max_memory_allocated() / 2**30
 
 
 def gpu_memory() -> dict[str, Any] | None:

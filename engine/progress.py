@@ -20,6 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from engine.spec import STAGES
+from engine.measure import own_peak_mb
 
 ProgressCallback = Callable[[str, float], None]
 
@@ -39,15 +40,6 @@ class StageTiming:
 def _cpu_s() -> float:
     own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
     return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
-
-
-def peak_rss_mb() -> float:
-    """This process's peak resident memory in MiB (Linux reports KiB).
-
-    Subprocesses are measured on their own (see pipelines.encoder): the children's rusage
-    also counts the pages a child shared with this process before its exec.
-    """
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 class StageTracker:
@@ -78,7 +70,7 @@ class StageTracker:
         report(0.0)
         yield report
         self.timings[name] = StageTiming(name, time.perf_counter() - wall0, _cpu_s() - cpu0,
-                                         peak_rss_mb())
+                                         own_peak_mb())
         report(1.0)
 
 

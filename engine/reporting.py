@@ -9,7 +9,7 @@
 
 The event contract is in ARCHITECTURE.md. `seq` (per job, across attempts and workers) and the
 never-decreasing `progress_percent` are assigned when an event enters the outbox
-(engine/outbox.py), which delivers it. The signature is hex HMAC-SHA256(secret,
+(engine/worker/outbox.py), which delivers it. The signature is hex HMAC-SHA256(secret,
 timestamp + "." + raw body), the timestamp being Unix seconds, as U-Gen signs its webhooks.
 """
 
@@ -73,7 +73,7 @@ def processing_event(*, job_id: str, attempt: int, stage: str, percent: float,
 
 
 def completed_event(*, job_id: str, attempt: int, objects: dict[str, Any], report: dict[str, Any]) -> dict[str, Any]:
-    """`objects`: artifact name -> StoredObject (url, size_bytes) from engine.storage."""
+    """`objects`: artifact name -> StoredObject (url, size_bytes) from engine.worker.storage."""
     video, thumb, vtt = (objects.get(n) for n in ("final.mp4", "thumbnail.jpg", "captions.vtt"))
     body = _event(job_id, attempt, "completed", "complete", 100.0, "Video ready")
     body.update(final_video_url=video.url if video else None, thumbnail_url=thumb.url if thumb else None,

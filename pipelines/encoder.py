@@ -32,6 +32,7 @@ from types import TracebackType
 import numpy as np
 
 from engine.errors import EncoderError
+from engine.measure import process_peak_mb
 from pipelines.codecs import LIBX264, VideoCodec, active, mark_failed
 from pipelines.ffmpeg import error_lines, ffmpeg_exe, run_ffmpeg
 
@@ -95,7 +96,7 @@ class _Session:
         """Send end of stream; (exit code, ffmpeg's peak RSS in MiB). Raises TimeoutExpired."""
         self.queue.put(None)
         self.writer.join(max(1.0, deadline - time.monotonic()))
-        peak = _peak_rss_mb(self.proc.pid)
+        peak = process_peak_mb(self.proc.pid)
         if self.proc.stdin and not self.proc.stdin.closed:
             try:
                 self.proc.stdin.close()
@@ -270,22 +271,6 @@ class FrameEncoder:
             self.close()
         else:
             self.abort()
-
-
-def _peak_rss_mb(pid: int) -> float | None:
-    """A live process's peak resident memory (Linux VmHWM; counts only since its exec).
-
-    The children's rusage is no use here: it also counts the pages a child shared with this
-    process between fork and exec.
-    """
-    try:
-        status = Path(f"/proc/{pid}/status").read_text()
-    except OSError:
-        return None
-    for line in status.splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return None
 
 
 def encode_audio(wav: Path, out_path: Path, *, timeout_s: float, bitrate: str = "192k") -> Path:

@@ -37,7 +37,8 @@ import numpy as np
 
 from engine.catalog import Catalog, PersonaEntry, VoiceEntry
 from engine.errors import PersonaInvalid, RenderFailed
-from engine.progress import ProgressCallback, StageTracker, peak_rss_mb
+from engine.measure import own_peak_mb
+from engine.progress import ProgressCallback, StageTracker
 from engine.settings import Settings
 from engine.spec import JobSpec
 from models.base import Cutout, Script, VoiceBackend
@@ -225,7 +226,7 @@ class RenderPipeline:
 
 def build_report(job: _Job, tracker: StageTracker, wall_s: float, stopped_at: str | None,
                  profile: dict[str, str]) -> dict[str, Any]:
-    own = peak_rss_mb()
+    own = own_peak_mb()
     duration = job.track.duration_s if job.track else None
     stages = {name: {"wall_s": round(t.wall_s, 3), "cpu_s": round(t.cpu_s, 3),
                      "peak_rss_mb": round(t.peak_rss_mb, 1)} for name, t in tracker.timings.items()}

@@ -26,8 +26,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from engine.bench_output import format_table, plot, write_json  # noqa: E402
-from engine.benchmark import REFERENCES, BenchOptions, run_benchmark  # noqa: E402
+from engine.bench.output import format_table, plot, write_json  # noqa: E402
+from engine.bench.stages import REFERENCES, BenchOptions, run_benchmark  # noqa: E402
 from engine.catalog import Catalog  # noqa: E402
 from engine.errors import UGenError  # noqa: E402
 from engine.settings import Settings  # noqa: E402

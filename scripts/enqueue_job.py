@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from engine.errors import InvalidJobSpec  # noqa: E402
 from engine.spec import parse_job  # noqa: E402
 from engine.worker import broker_from_url, send_job  # noqa: E402
-from engine.worker_settings import DEFAULT_REDIS_URL  # noqa: E402
+from engine.worker.settings import DEFAULT_REDIS_URL  # noqa: E402
 
 
 def _args(argv: list[str] | None) -> argparse.Namespace:

@@ -11,7 +11,7 @@ import pytest
 import yaml
 from dramatiq.brokers.redis import RedisBroker
 
-from engine.worker_settings import WorkerSettings
+from engine.worker.settings import WorkerSettings
 from tests.test_dockerfile import env_vars, exec_form, instructions
 
 ROOT = Path(__file__).resolve().parents[1]

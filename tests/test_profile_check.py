@@ -10,7 +10,7 @@ from types import SimpleNamespace
 import pytest
 import yaml
 
-from engine.middleware.boot import EXIT_PROFILE_NOT_READY, WorkerBoot
+from engine.worker.middleware.boot import EXIT_PROFILE_NOT_READY, WorkerBoot
 from engine.settings import REPO_ROOT, Settings
 from models.profile_check import validate_profile
 from models.registry import ProfileError, load_profile

@@ -12,7 +12,7 @@ import torch
 from engine.catalog import Catalog
 from engine.errors import OutOfMemory
 from engine.gpu_memory import as_out_of_memory
-from engine.runner import JobRunner
+from engine.worker.runner import JobRunner
 from engine.settings import REPO_ROOT, Settings
 from engine.spec import parse_job
 from models.base import Cutout
@@ -134,7 +134,7 @@ def test_other_errors_are_not_taken_for_out_of_memory():
 
 
 def test_the_gpu_memory_middleware_empties_the_cuda_cache_after_a_failed_job(monkeypatch):
-    from engine.middleware.gpu_memory import GpuMemory
+    from engine.worker.middleware.gpu_memory import GpuMemory
 
     emptied = []
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)

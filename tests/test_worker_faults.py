@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.idempotency import ResultStore
+from engine.worker.idempotency import ResultStore
 from engine.worker import broker_from_url, send_job
 from tests.worker_support.jobs import make_job
 from tests.worker_support.servers import EventRecorder, terminal

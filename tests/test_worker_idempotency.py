@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 
-from engine.idempotency import JobKeys, Lease, LeaseKeeper, LeaseLost, safe_id
+from engine.worker.idempotency import JobKeys, Lease, LeaseKeeper, LeaseLost, safe_id
 
 pytest_plugins = ["tests.worker_support.fixtures"]  # real Redis, RabbitMQ, S3, API
 

@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from api import ledger
 from api.context import AppContext, Ctx
 from api.errors import ApiError, error_responses, not_found
-from api.models import Account
+from api.tables import Account
 from api.routes.keys import add_key
 from api.schemas import BalanceOut
 

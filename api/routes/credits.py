@@ -18,7 +18,7 @@ from api.auth import CurrentPrincipal
 from api.context import Ctx
 from api.errors import error_responses
 from api.jobs import spec_with_template
-from api.models import Account, CreditTransaction
+from api.tables import Account, CreditTransaction
 from api.pricing import estimate
 from api.schemas import BalanceOut, EstimateOut, Page, Paging, TransactionOut
 

@@ -18,7 +18,7 @@ from api.auth import CurrentPrincipal
 from api.context import Ctx
 from api.errors import error_responses
 from api.jobs import cancel_job, create_job, get_job, retry_job
-from api.models import Job
+from api.tables import Job
 from api.schemas import JobOut, Page, Paging
 from engine.spec import JobSpec
 

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from api.auth import CurrentPrincipal
 from api.context import AppContext, Ctx
 from api.errors import ApiError, error_responses, not_found
-from api.models import Account, Template
+from api.tables import Account, Template
 from api.templates import MAX_PER_ACCOUNT, check_config, clear_default, own
 from engine.catalog import TemplateEntry
 

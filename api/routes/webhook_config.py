@@ -11,7 +11,7 @@ from fastapi import APIRouter, Response
 from api.auth import CurrentPrincipal
 from api.context import Ctx
 from api.errors import error_responses, validation_error
-from api.models import Account
+from api.tables import Account
 from api.schemas import WebhookConfigIn, WebhookConfigOut
 from api.webhooks import url_problem
 

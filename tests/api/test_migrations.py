@@ -9,7 +9,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 
 from api.db import make_engine, migrate
-from api.models import Base
+from api.tables import Base
 
 
 @pytest.fixture(params=["postgresql", "sqlite"])

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 import redis
 
-from engine.outbox import PENDING
+from engine.worker.outbox import PENDING
 from engine.settings import REPO_ROOT
 from tests.worker_support.jobs import RABBITMQ_URL, REDIS_URL
 from tests.worker_support.s3_proxy import S3Proxy

@@ -7,7 +7,7 @@ Revises:
 import sqlalchemy as sa
 from alembic import op
 
-from api.models import UtcDateTime
+from api.tables import UtcDateTime
 
 revision = "0001"
 down_revision = None

@@ -15,8 +15,8 @@ from typing import Any
 
 from dramatiq import Middleware
 
-from engine.middleware.job_context import current_job
-from engine.worker_settings import WorkerSettings
+from engine.worker.middleware.job_context import current_job
+from engine.worker.settings import WorkerSettings
 
 
 class JobTimeLimit(Middleware):

@@ -31,7 +31,7 @@ from urllib.parse import quote, urlsplit, urlunsplit
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from engine.errors import InvalidJobSpec, StorageError
-from engine.idempotency import safe_id
+from engine.worker.idempotency import safe_id
 
 log = logging.getLogger(__name__)
 

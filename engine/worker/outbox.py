@@ -28,7 +28,7 @@ from urllib.parse import urlsplit
 
 import redis
 
-from engine.idempotency import JobKeys, JobResult, Lease, LeaseLost
+from engine.worker.idempotency import JobKeys, JobResult, Lease, LeaseLost
 from engine.reporting import signed_headers
 
 log = logging.getLogger(__name__)

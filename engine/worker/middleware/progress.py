@@ -5,7 +5,7 @@
 Before a job runs, its callback URL and secret are registered with the outbox and a
 ProgressReporter starts listening to the render; it turns the per-frame calls into at most one
 event a second plus one per stage change, and queues them from its own thread, so a slow API or
-Redis never stalls the render. The relay (engine/outbox.py) delivers them in order. The actor
+Redis never stalls the render. The relay (engine/worker/outbox.py) delivers them in order. The actor
 queues the terminal event itself once the result is recorded; the outbox refuses any progress
 event after that, so the terminal event stays the last.
 """
@@ -16,7 +16,7 @@ from typing import Any
 
 from dramatiq import Middleware
 
-from engine.middleware.job_context import JobContext, current_job
+from engine.worker.middleware.job_context import JobContext, current_job
 from engine.reporting import ProgressReporter, processing_event
 
 

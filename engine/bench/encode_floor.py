@@ -1,6 +1,6 @@
 """The encode floor: the job's own frames, already in memory, through the pipeline's encoder.
 
-    python -m pipelines.reference_encode BUNDLE OUT.json [--ring-frames 90]
+    python -m engine.bench.encode_floor BUNDLE OUT.json [--ring-frames 90]
 
 What it measures: `FrameEncoder` with the pipeline's `VideoCodec` (same ffmpeg argv, same
 queue and writer thread), fed `frame_count` frames with no other work per frame. A render
@@ -32,7 +32,7 @@ import numpy as np
 from engine.measure import gpu_memory, measured
 from pipelines.compositor import Scene
 from pipelines.encoder import FrameEncoder
-from pipelines.reference_scene import ReferenceJob, load, rebuild, write_result
+from engine.bench.reference_scene import ReferenceJob, load, rebuild, write_result
 
 RING_FRAMES = 90
 

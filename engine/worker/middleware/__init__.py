@@ -12,16 +12,16 @@
     log_redaction  RedactJobs: no callback secret in a log line
 """
 
-from engine.middleware.boot import WorkerBoot
-from engine.middleware.gpu_memory import GpuMemory
-from engine.middleware.job_context import JobContext, JobContextMiddleware, current_job
-from engine.middleware.liveness import Liveness, check_liveness
-from engine.middleware.log_redaction import RedactJobs
-from engine.middleware.metrics import Metrics
-from engine.middleware.progress import Progress
-from engine.middleware.shutdown import GracefulShutdown, JobHandedBack
-from engine.middleware.single_render import SingleRender
-from engine.middleware.time_limits import JobTimeLimit
+from engine.worker.middleware.boot import WorkerBoot
+from engine.worker.middleware.gpu_memory import GpuMemory
+from engine.worker.middleware.job_context import JobContext, JobContextMiddleware, current_job
+from engine.worker.middleware.liveness import Liveness, check_liveness
+from engine.worker.middleware.log_redaction import RedactJobs
+from engine.worker.middleware.metrics import Metrics
+from engine.worker.middleware.progress import Progress
+from engine.worker.middleware.shutdown import GracefulShutdown, JobHandedBack
+from engine.worker.middleware.single_render import SingleRender
+from engine.worker.middleware.time_limits import JobTimeLimit
 
 __all__ = ["GpuMemory", "GracefulShutdown", "JobContext", "JobContextMiddleware", "JobHandedBack",
            "JobTimeLimit", "Liveness", "Metrics", "Progress", "RedactJobs", "SingleRender", "WorkerBoot",

@@ -1,7 +1,7 @@
 """One job's scene, handed to the benchmark's reference renders in their own processes.
 
     bundle = capture(pipeline, spec, work=Path("bench/work"), allow_local_files=True)
-    floor = run_reference("pipelines.reference_encode", bundle, timeout_s=900)
+    floor = run_reference("engine.bench.encode_floor", bundle, timeout_s=900)
     # and in that process:
     job = load(bundle); built = rebuild(job)     # built.scene, built.patches, built.captions
 
@@ -34,7 +34,7 @@ from pipelines.render import FPS, RenderPipeline
 from pipelines.script import write_script
 from pipelines.voice import VoiceTrack, speak
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+
 
 
 @dataclass(frozen=True)

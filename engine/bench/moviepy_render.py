@@ -1,6 +1,6 @@
 """The same ad written with MoviePy 2, the way its documentation composes and writes a video.
 
-    python -m pipelines.moviepy_reference BUNDLE OUT.json
+    python -m engine.bench.moviepy_render BUNDLE OUT.json
 
 What a user of a MoviePy-based generator would run for our composition: the persona panel as
 the background ImageClip, the speaking persona as a VideoClip fed by the same animator, the
@@ -35,7 +35,7 @@ from pipelines.caption_pages import place_page
 from pipelines.captions import CaptionTrack
 from pipelines.layout import layout_for
 from pipelines.product import product_sprite_rgba
-from pipelines.reference_scene import ReferenceJob, load, rebuild, write_result
+from engine.bench.reference_scene import ReferenceJob, load, rebuild, write_result
 from pipelines.scene_setup import BuiltScene
 
 

@@ -20,7 +20,7 @@ from typing import Any
 
 from dramatiq import Middleware
 
-from engine.middleware.job_context import current_job
+from engine.worker.middleware.job_context import current_job
 
 log = logging.getLogger(__name__)
 

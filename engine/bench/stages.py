@@ -8,8 +8,8 @@
 The pipeline is built once and renders the job once to warm up (models loaded, caches filled,
 as in a worker), then `repeat` more times in this process; each run's peak memory is reset
 first, so every run reports its own. Two references run in their own processes on the same
-job: the encode floor (pipelines.reference_encode) after every measured render, and a MoviePy
-2 render of the same composition (pipelines.moviepy_reference) once, mid-way; alternating
+job: the encode floor (engine.bench.encode_floor) after every measured render, and a MoviePy
+2 render of the same composition (engine.bench.moviepy_render) once, mid-way; alternating
 keeps renders and references under similar load on a shared machine. Every ratio keeps its
 numerator and denominator, so a reader can check it against the measurements it came from.
 """
@@ -24,17 +24,17 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from engine.bench_output import environment
+from engine.bench.output import environment
 from engine.catalog import Catalog
 from engine.errors import RenderFailed
 from engine.measure import gpu_memory, measured, reset_gpu_peak
 from engine.settings import Settings
 from engine.spec import JobSpec
 from models.registry import Registry
-from pipelines import reference_scene
+from engine.bench import reference_scene
 from pipelines.render import RenderPipeline
 
-REFERENCES = {"floor": "pipelines.reference_encode", "moviepy": "pipelines.moviepy_reference"}
+REFERENCES = {"floor": "engine.bench.encode_floor", "moviepy": "engine.bench.moviepy_render"}
 # Targets for the 24 s demo at 1080x1920 on 2 cores; "1.5 GB" is read as 1.5e9 bytes.
 TARGETS = {
     "render_vs_floor": ("<=", 1.3),

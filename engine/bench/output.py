@@ -1,7 +1,7 @@
 """The stage benchmark's outputs: the machine it ran on, a table, JSON and a plot.
 
     env = environment()                   # CPUs, memory, load, library versions, ffmpeg
-    print(format_table(result))           # result from engine.benchmark.run_benchmark
+    print(format_table(result))           # result from engine.bench.stages.run_benchmark
     write_json(result, Path("bench.json"))
     plot(result, Path("bench.png"))       # stage times per run, references below
 

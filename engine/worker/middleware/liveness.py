@@ -22,7 +22,7 @@ from typing import Any
 
 from dramatiq import Middleware
 
-from engine.middleware.job_context import current_job
+from engine.worker.middleware.job_context import current_job
 
 log = logging.getLogger(__name__)
 TICK_S = 5.0

@@ -14,7 +14,7 @@ Dramatiq starts. Each worker process checks again at boot (for `dramatiq` starte
 Dramatiq calls `setup` in each worker process (it accepts a callable in place of a broker
 module), so importing this module connects to nothing and the models load after the fork.
 The message is one JSON object: the job spec with its `delivery` block. Settings come from
-the environment (engine/worker_settings.py, engine/storage.py); docs/worker.md has them all.
+the environment (engine/worker/settings.py, engine/worker/storage.py); docs/worker.md has them all.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from dramatiq import Broker, Message
 from dramatiq.middleware import CurrentMessage, Retries, TimeLimit
 
 from engine.errors import PermanentError
-from engine.middleware import (
+from engine.worker.middleware import (
     GpuMemory,
     GracefulShutdown,
     JobContextMiddleware,
@@ -44,11 +44,11 @@ from engine.middleware import (
     check_liveness,
     current_job,
 )
-from engine.middleware.boot import EXIT_PROFILE_NOT_READY, profile_problems, refusal
-from engine.middleware.job_context import build_context
-from engine.runner import JobRunner, Runtime, should_retry
-from engine.storage import StorageSettings
-from engine.worker_settings import WorkerSettings
+from engine.worker.middleware.boot import EXIT_PROFILE_NOT_READY, profile_problems, refusal
+from engine.worker.middleware.job_context import build_context
+from engine.worker.runner import JobRunner, Runtime, should_retry
+from engine.worker.storage import StorageSettings
+from engine.worker.settings import WorkerSettings
 
 ACTOR_NAME = "render_job"
 
