@@ -22,8 +22,8 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import or_, select
 
-from api.tables import Job, utcnow
 from api.settings import ApiSettings
+from api.tables import Job, utcnow
 
 if TYPE_CHECKING:
     from api.context import AppContext

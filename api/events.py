@@ -22,13 +22,12 @@ from api import ledger
 from api.context import AppContext
 from api.dispatch import callback_secret
 from api.errors import ApiError
-from api.tables import TERMINAL_STATUSES, Account, Job, utcnow
 from api.pricing import estimate
 from api.schemas import EventAck
+from api.tables import TERMINAL_STATUSES, Account, Job, utcnow
 from api.webhooks import queue_webhook
 from engine.reporting import sign
 from engine.spec import JobSpec, Stage
-
 
 INT32 = 2**31 - 1  # the columns these land in
 

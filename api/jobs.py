@@ -25,8 +25,8 @@ from api.context import AppContext
 from api.dispatch import send_after_commit
 from api.errors import ApiError, ValidationFailed, not_found, validation_error
 from api.limits import check_job_limits
-from api.tables import ACTIVE_STATUSES, Account, Job, utcnow
 from api.pricing import estimate
+from api.tables import ACTIVE_STATUSES, Account, Job, utcnow
 from api.templates import resolve
 from api.webhooks import url_problem
 from engine.catalog import Catalog

@@ -14,8 +14,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from api.errors import ApiError
-from api.tables import ACTIVE_STATUSES, Account, Job
 from api.settings import Limits
+from api.tables import ACTIVE_STATUSES, Account, Job
 
 
 def _limited(kind: str, limit: int, retry_after_s: int, message: str) -> ApiError:

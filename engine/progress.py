@@ -19,8 +19,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from engine.spec import STAGES
 from engine.measure import own_peak_mb
+from engine.spec import STAGES
 
 ProgressCallback = Callable[[str, float], None]
 

@@ -24,9 +24,23 @@ Rules that keep it tidy:
   importing any module here loads none of them.
 """
 
-from models.base import (Box, Cutout, CutoutBackend, MusicBackend, PersonaAnimator, PersonaImage,
-                         PhonemeTiming, PreparedPersona, Script, ScriptBrief, ScriptSegment,
-                         ScriptWriter, Speech, VoiceBackend, WordTiming)
+from models.base import (
+                         Box,
+                         Cutout,
+                         CutoutBackend,
+                         MusicBackend,
+                         PersonaAnimator,
+                         PersonaImage,
+                         PhonemeTiming,
+                         PreparedPersona,
+                         Script,
+                         ScriptBrief,
+                         ScriptSegment,
+                         ScriptWriter,
+                         Speech,
+                         VoiceBackend,
+                         WordTiming,
+)
 from models.registry import ProfileError, Registry
 
 __all__ = ["Box", "Cutout", "CutoutBackend", "MusicBackend", "PersonaAnimator", "PersonaImage",

@@ -35,6 +35,8 @@ class Box:
 
 # --- script -------------------------------------------------------------------------------
 
+DEFAULT_CTA = "Tap the link to get yours"  # spoken and shown when a job gives no cta_text
+
 @dataclass(frozen=True)
 class ScriptBrief:
     """What a script writer is given. Durations in seconds, rate in words per second."""

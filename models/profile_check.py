@@ -18,6 +18,7 @@ from typing import Any
 
 from models.registry import ProfileError, Registry
 
+
 def validate_profile(profile: str | Path | Registry, settings: Any) -> list[str]:
     """Messages for everything missing; `profile` is a name ("gpu"), a YAML path or a registry.
 

@@ -21,6 +21,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from models.base import Script
+from pipelines.captions.font import font_path
 from pipelines.voice import VoiceTrack
 
 THUMB_LONG_SIDE = 1280
@@ -98,3 +99,28 @@ def publish(files: dict[str, Path], out_dir: Path) -> dict[str, Path]:
         os.replace(partial, target)
         placed[name] = target
     return placed
+
+
+def save_rgba(rgba: np.ndarray, path: Path) -> Path:
+    Image.fromarray(rgba, "RGBA").save(path, "PNG")
+    return path
+
+
+def still_times(track: VoiceTrack) -> list[float]:
+    """Thumbnail (1.2 s in, the hook with the product in view) and one still per segment."""
+    return [min(1.2, track.duration_s / 2), *segment_still_times(track)]
+
+
+def segment_still_times(track: VoiceTrack) -> list[float]:
+    return [(start + end) / 2 for start, end in track.segment_spans]
+
+
+def write_pictures(stills: dict[float, np.ndarray], script: Script, track: VoiceTrack,
+                   work: Path, *, configs: Path) -> dict[str, Path]:
+    thumb = work / "thumbnail.jpg"
+    write_thumbnail(stills[still_times(track)[0]], thumb)
+    board = work / "storyboard.png"
+    tiles = [(stills[t], seg.text) for t, seg in zip(segment_still_times(track), script.segments,
+                                                     strict=True)]
+    write_storyboard(tiles, board, font_path(configs))
+    return {"thumbnail.jpg": thumb, "storyboard.png": board}

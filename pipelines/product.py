@@ -20,8 +20,8 @@ from engine.fetch import fetch_image_bytes
 from engine.image_decode import decode_product_image
 from engine.settings import FetchLimits
 from models.base import Box, Cutout, CutoutBackend
-from pipelines.compositor import Layer, Placement, Sprite, paste_rgba
-from pipelines.layout import fit_inside
+from pipelines.compose.compositor import Layer, Placement, Sprite, paste_rgba
+from pipelines.compose.layout import fit_inside
 
 BOB_PERIOD_S = 2.8  # one gentle up-down cycle, like a hand holding something still
 SWAY_DEG = 2.0

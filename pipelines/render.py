@@ -43,20 +43,25 @@ from engine.settings import Settings
 from engine.spec import JobSpec
 from models.base import Cutout, Script, VoiceBackend
 from models.registry import Registry
-from pipelines import artifacts, scene_setup
-from pipelines.codecs import codec_for_profile
-from pipelines.compositor import Scene
-from pipelines.encoder import VideoCodec, mux
-from pipelines.ffmpeg import measure_loudness, write_wav
+from pipelines import artifacts
+from pipelines.audio.mix import mix_track
+from pipelines.captions.track import write_vtt
+from pipelines.compose.compositor import Scene
+from pipelines.contract import (
+    CONTRACT_FILES,
+    FPS,
+    LOUDNESS_TARGET_LUFS,
+    LOUDNESS_TOLERANCE_LU,
+    TRUE_PEAK_CEILING_DB,
+)
+from pipelines.encode.codecs import codec_for_profile
+from pipelines.encode.encoder import VideoCodec, mux
+from pipelines.encode.ffmpeg import measure_loudness, write_wav
 from pipelines.generate import generate_video
 from pipelines.product import load_product
+from pipelines.scene import build_scene_for_job
 from pipelines.script import write_script
 from pipelines.voice import VoiceTrack, speak
-
-FPS = scene_setup.FPS
-LOUDNESS_TARGET_LUFS = -14.0
-CONTRACT_FILES = ("final.mp4", "thumbnail.jpg", "captions.vtt", "script.json", "report.json",
-                  "storyboard.png")
 
 
 @dataclass(frozen=True)
@@ -146,7 +151,7 @@ class RenderPipeline:
         job.voice = self.registry.voice(job.voice_entry.model_path, voice_id=job.voice_entry.id)
         job.cutout = load_product(spec.product_image_url, limits=self.settings.fetch,
                                   allow_local_files=allow_local_files, cutout=self.registry.cutout())
-        job.files["product.png"] = scene_setup.save_rgba(job.cutout.rgba, job.work / "product.png")
+        job.files["product.png"] = artifacts.save_rgba(job.cutout.rgba, job.work / "product.png")
 
     # 2. agents
     def _write_script(self, job: _Job, report: Callable) -> None:
@@ -164,10 +169,10 @@ class RenderPipeline:
         job.files["voice.wav"] = job.work / "voice.wav"
         write_wav(job.files["voice.wav"], job.track.speech.samples,
                   sample_rate=job.track.speech.sample_rate)
-        job.audio = self._background.submit(scene_setup.mix_track, job.spec, job.track, self.catalog,
+        job.audio = self._background.submit(mix_track, job.spec, job.track, self.catalog,
                                             self.registry, job.work)
         try:
-            built = scene_setup.build(spec, job.track, job.cutout, persona=job.persona,
+            built = build_scene_for_job(spec, job.track, job.cutout, persona=job.persona,
                                       animator=self.registry.animator(), configs=self.catalog.root)
         except ValueError as exc:
             raise PersonaInvalid(f"persona {job.persona.id!r} cannot be animated: {exc}",
@@ -186,7 +191,7 @@ class RenderPipeline:
             # A batched animator (lip-sync) hands over whole batches: the queue holds one, and
             # the next batch is computed while this one is composed and encoded.
             codec=self.codec.with_burst(burst), lookahead_frames=burst if burst > 1 else 0,
-            still_times_s=scene_setup.still_times(job.track), timeout_s=self.settings.ffmpeg_timeout_s)
+            still_times_s=artifacts.still_times(job.track), timeout_s=self.settings.ffmpeg_timeout_s)
         job.stills, job.encoder_peak_rss_mb = video.stills, video.encoder_peak_rss_mb
 
     # 5. concat
@@ -200,7 +205,7 @@ class RenderPipeline:
     def _check_audio(self, job: _Job, report: Callable) -> None:
         integrated, peak = measure_loudness(job.files["final.mp4"])
         job.loudness = (integrated, peak)
-        if abs(integrated - LOUDNESS_TARGET_LUFS) > 1.0 or peak > -1.0:
+        if abs(integrated - LOUDNESS_TARGET_LUFS) > LOUDNESS_TOLERANCE_LU or peak > TRUE_PEAK_CEILING_DB:
             raise RenderFailed(f"final mix measured {integrated:.1f} LUFS / {peak:.1f} dBTP, "
                                f"outside -14 +-1 LUFS and -1 dBTP",
                                details={"integrated_lufs": integrated, "true_peak_db": peak})
@@ -208,11 +213,11 @@ class RenderPipeline:
     # 7. captions
     def _write_captions(self, job: _Job, report: Callable) -> None:
         job.files["captions.vtt"] = job.work / "captions.vtt"
-        scene_setup.write_captions(job.captions, job.files["captions.vtt"])
+        write_vtt(job.captions.pages, job.files["captions.vtt"])
 
     # 8. complete
     def _complete(self, job: _Job, report: Callable) -> None:
-        job.files.update(scene_setup.write_pictures(job.stills, job.script, job.track, job.work,
+        job.files.update(artifacts.write_pictures(job.stills, job.script, job.track, job.work,
                                                     configs=self.catalog.root))
 
     def _finish(self, job: _Job, tracker: StageTracker, out_dir: Path, stopped_at: str | None,

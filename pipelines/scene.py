@@ -11,14 +11,25 @@ on a copy of it.
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
 
 import cv2
 import numpy as np
+from PIL import Image
 
-from models.base import Box, Cutout, PreparedPersona
-from pipelines.compositor import EndCard, Layer, Placement, Scene, Sprite
-from pipelines.layout import Layout
+from engine.catalog import PersonaEntry
+from engine.spec import JobSpec
+from models.base import Box, Cutout, PersonaAnimator, PersonaImage, PreparedPersona
+from pipelines.captions.font import font_path
+from pipelines.captions.track import CaptionTrack, caption_track
+from pipelines.compose.compositor import EndCard, Layer, Placement, Scene, Sprite
+from pipelines.compose.endcard import build_end_card, end_card_seconds
+from pipelines.compose.layout import Layout, layout_for
+from pipelines.contract import FPS
 from pipelines.product import holdable_layer, product_card_layer
+from pipelines.voice import VoiceTrack
 
 
 def _backdrop_cover(panel: np.ndarray, width: int, height: int) -> np.ndarray:
@@ -71,3 +82,39 @@ def build_scene(prepared: PreparedPersona, layout: Layout, cutout: Cutout, *, mo
     overlays = [caption_overlay(captions)] if captions is not None else []
     return Scene(base=base, persona_roi=frame_roi, layers=layers, overlays=overlays,
                  end_card=end_card)
+
+
+@dataclass(frozen=True)
+class BuiltScene:
+    scene: Scene
+    patches: Iterator[np.ndarray]  # persona patches, one per frame until the end card covers it
+    captions: CaptionTrack
+    boxes: dict[str, list[int]]  # where the face and mouth are in the frame, for the report
+
+
+def _frame_box(box: Box, panel: Box) -> list[int]:
+    return [panel.x + box.x, panel.y + box.y, box.w, box.h]
+
+
+def build_scene_for_job(spec: JobSpec, track: VoiceTrack, cutout: Cutout, *, persona: PersonaEntry,
+          animator: PersonaAnimator, configs: Path) -> BuiltScene:
+    width, height = spec.frame_size
+    layout = layout_for(width, height)
+    image = np.asarray(Image.open(persona.image_path).convert("RGB"))
+    prepared = animator.prepare(PersonaImage(persona.id, image, persona.image_path),
+                                panel_w=layout.panel.w, panel_h=layout.panel.h)
+    captions = caption_track(spec, track, configs=configs)
+    card_start = track.duration_s - end_card_seconds(track.duration_s)
+    card = EndCard(build_end_card(build_base(prepared, layout), cutout, layout, cta=spec.cta_text,
+                                  product_name=spec.product_name, font_path=font_path(configs)),
+                   start_s=card_start)
+    scene = build_scene(prepared, layout, cutout, mode=spec.interaction_mode,
+                        captions=captions if spec.captions_enabled else None, end_card=card)
+    animated_frames = min(track.frame_count, int((card_start + card.fade_s) * FPS) + 1)
+    patches = animator.animate(prepared, track.speech, fps=FPS, frame_count=animated_frames,
+                               seed=spec.seed)
+    boxes = {name: _frame_box(box, layout.panel) for name, box in
+             (("face", prepared.face), ("mouth", prepared.mouth), ("persona_roi", prepared.roi))}
+    boxes["product"] = [layout.product.x, layout.product.y, layout.product.w, layout.product.h]
+    boxes["card"] = [layout.card.x, layout.card.y, layout.card.w, layout.card.h]
+    return BuiltScene(scene, patches, captions, boxes)

@@ -12,10 +12,12 @@ than overlapping it, and the video grows to fit the last word plus a short tail.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from models.base import Script, Speech, VoiceBackend
-from pipelines.audio import build_voice_track
+import numpy as np
+
+from models.base import PhonemeTiming, Script, Speech, VoiceBackend, WordTiming
 
 LEAD_S = 0.3  # silence before each segment's first word
 GAP_S = 0.25  # minimum pause between two segments
@@ -51,3 +53,54 @@ def _span(utterance: Speech, start_s: float) -> tuple[float, float]:
     if not utterance.words:
         return (start_s, start_s + utterance.duration_s)
     return (start_s + utterance.words[0].start_s, start_s + utterance.words[-1].end_s)
+
+
+def build_voice_track(speeches: Sequence[Speech], starts_s: Sequence[float], *,
+                      duration_s: float) -> Speech:
+    """Place each utterance at its start on one silent timeline of exactly `duration_s`.
+
+    Utterances at another sample rate than the first are resampled to it. Words and phonemes
+    move to timeline time. Overlapping utterances or one running past the end are caller errors.
+    """
+    if not speeches or len(speeches) != len(starts_s):
+        raise ValueError(f"need one start per utterance, got {len(speeches)} utterances and "
+                         f"{len(starts_s)} starts")
+    rate = speeches[0].sample_rate
+    track = np.zeros(round(duration_s * rate), np.float32)
+    words: list[WordTiming] = []
+    phonemes: list[PhonemeTiming] = []
+    previous_end, order = 0, sorted(range(len(speeches)), key=lambda i: starts_s[i])
+    for i in order:
+        samples = _resample(speeches[i].samples, speeches[i].sample_rate, rate)
+        first = round(starts_s[i] * rate)
+        _check_slot(i, first, len(samples), previous_end, len(track), rate)
+        track[first:first + len(samples)] = samples
+        previous_end = first + len(samples)
+        offset_s = first / rate
+        words += [WordTiming(w.text, w.start_s + offset_s, w.end_s + offset_s)
+                  for w in speeches[i].words]
+        phonemes += [PhonemeTiming(p.phoneme, p.start_s + offset_s, p.end_s + offset_s)
+                     for p in speeches[i].phonemes]
+    backends = dict.fromkeys(s.backend for s in speeches)
+    return Speech(track, rate, tuple(words), tuple(phonemes), backend="+".join(backends))
+
+
+def _check_slot(index: int, first: int, length: int, previous_end: int, total: int,
+                rate: int) -> None:
+    if first < 0:
+        raise ValueError(f"utterance {index} starts before the track ({first / rate:.3f} s)")
+    if first < previous_end:
+        raise ValueError(f"utterance {index} starts at {first / rate:.3f} s, before the previous "
+                         f"one ends at {previous_end / rate:.3f} s")
+    if first + length > total:
+        raise ValueError(f"utterance {index} ends at {(first + length) / rate:.3f} s, after the "
+                         f"track's {total / rate:.3f} s")
+
+
+def _resample(samples: np.ndarray, source_rate: int, target_rate: int) -> np.ndarray:
+    """Band-limited resampling by FFT (ideal low-pass); speech has silence at both ends."""
+    if source_rate == target_rate or len(samples) == 0:
+        return samples.astype(np.float32, copy=False)
+    count = round(len(samples) * target_rate / source_rate)
+    out = np.fft.irfft(np.fft.rfft(samples), count) * (count / len(samples))
+    return np.clip(out, -1.0, 1.0).astype(np.float32)

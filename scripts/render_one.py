@@ -31,7 +31,8 @@ from engine.spec_file import load_spec_file  # noqa: E402
 from engine.terminal import ProgressPrinter, timing_table  # noqa: E402
 from models.profile_check import format_problems, validate_profile  # noqa: E402
 from models.registry import Registry  # noqa: E402
-from pipelines.render import CONTRACT_FILES, RenderPipeline  # noqa: E402
+from pipelines.contract import CONTRACT_FILES  # noqa: E402
+from pipelines.render import RenderPipeline  # noqa: E402
 
 
 def _args(argv: list[str] | None) -> argparse.Namespace:

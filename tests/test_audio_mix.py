@@ -11,9 +11,10 @@ import pytest
 from models.base import PhonemeTiming, Speech, WordTiming
 from models.music.synth import SynthMusic
 from models.voice.piper import PiperVoiceBackend
-from pipelines import loudness
-from pipelines.audio import build_voice_track, load_music_file, mix_audio
-from pipelines.ffmpeg import decode_audio, measure_loudness, run_ffmpeg, write_wav
+from pipelines.audio import loudness
+from pipelines.audio.mix import load_music_file, mix_audio
+from pipelines.encode.ffmpeg import decode_audio, measure_loudness, run_ffmpeg, write_wav
+from pipelines.voice import build_voice_track
 
 RATE = 48000
 

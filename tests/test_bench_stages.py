@@ -15,10 +15,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from engine.bench.encode_floor import ping_pong
 from engine.bench.stages import BenchOptions, combine, compute_ratios, schedule, summarize
 from engine.measure import ChildPeaks, gpu_memory, measured, own_peak_mb, reset_own_peak
 from engine.settings import REPO_ROOT
-from engine.bench.encode_floor import ping_pong
 
 STAGES = ["prepare", "agents", "init", "generation", "concat", "audio", "captions", "complete"]
 TINY_JOB = {"product_name": "Espresso Cups", "video_resolution": "draft", "segment_count": 1,

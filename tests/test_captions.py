@@ -9,11 +9,15 @@ import numpy as np
 import pytest
 
 from models.base import WordTiming
-from pipelines import caption_raster
-from pipelines.caption_font import shape_word
-from pipelines.caption_pages import HOLD_S, KARAOKE_WORDS, wrap_words
-from pipelines.captions import (
-    DEFAULT_FONT_PATH, CaptionTrack, caption_style_for, paginate, write_vtt,
+from pipelines.captions import raster
+from pipelines.captions.font import shape_word
+from pipelines.captions.pages import HOLD_S, KARAOKE_WORDS, wrap_words
+from pipelines.captions.track import (
+    DEFAULT_FONT_PATH,
+    CaptionTrack,
+    caption_style_for,
+    paginate,
+    write_vtt,
 )
 
 SCRIPT = ("Okay, this serum literally changed my skin in two weeks. I was so skeptical at first, "
@@ -130,13 +134,13 @@ def test_subtitle_style_shows_the_page_without_a_highlight():
 
 def test_each_word_is_rasterised_once_however_many_frames_ask(monkeypatch):
     calls = []
-    real = caption_raster.render_word
+    real = raster.render_word
 
     def counting(shape, style):
         calls.append(shape.text)
         return real(shape, style)
 
-    monkeypatch.setattr(caption_raster, "render_word", counting)
+    monkeypatch.setattr(raster, "render_word", counting)
     words = timed(SCRIPT + " Glow glow GLOW serum serum.")
     track = CaptionTrack(words, style_for(FRAMES["9:16"]))
     for frame in range(int(words[-1].end_s * 30) + 30):

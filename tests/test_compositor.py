@@ -1,8 +1,8 @@
 import numpy as np
 
 from models.base import Box
-from pipelines.compositor import EndCard, Placement, Scene, Sprite
-from pipelines.layout import fit_inside, layout_for
+from pipelines.compose.compositor import EndCard, Placement, Scene, Sprite
+from pipelines.compose.layout import fit_inside, layout_for
 
 
 def _reference_blend(frame, rgba, x, y):

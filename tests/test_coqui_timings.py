@@ -15,9 +15,9 @@ import pytest
 
 pytestmark = pytest.mark.coqui
 
+from models.voice.coqui.speech_align import transfer_timings  # noqa: E402
 from models.voice.coqui.timing import token_timings  # noqa: E402
 from models.voice.coqui.voice import CoquiVoiceBackend, split_sentences  # noqa: E402
-from models.voice.coqui.speech_align import transfer_timings  # noqa: E402
 
 HOP = 0.01
 IPA = {"hi": "haɪ", "there": "ðɛɹ", "3": "θɹiː", "cats": "kæts"}  # numbers read out

@@ -15,9 +15,14 @@ from engine.catalog import Catalog
 from engine.settings import REPO_ROOT, Settings
 from engine.spec import parse_job
 from models.cutout.segmentation import (
-    MatteOptions, SegmentationCutout, crop_to_product, foreground_ids, matte_from_probability)
-from models.registry import Registry
+    MatteOptions,
+    SegmentationCutout,
+    crop_to_product,
+    foreground_ids,
+    matte_from_probability,
+)
 from models.cutout.segmentation_tiny import ADE20K_LABELS, write_random_segmentation
+from models.registry import Registry
 from pipelines.render import RenderPipeline
 
 BACKGROUND = ["wall", "floor", "table"]

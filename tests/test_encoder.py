@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from engine.errors import EncoderError
-from pipelines.encoder import FrameEncoder, VideoCodec
+from pipelines.encode.encoder import FrameEncoder, VideoCodec
 
 
 def _decode_rgb(path):

@@ -12,10 +12,10 @@ import numpy as np
 import pytest
 
 from engine.errors import EncoderError
-from pipelines import codecs
-from pipelines.codecs import LIBX264, NVENC, VideoCodec, codec_for_profile, probe_nvenc
-from pipelines.encoder import FrameEncoder
-from pipelines.ffmpeg import ffmpeg_exe
+from pipelines.encode import codecs
+from pipelines.encode.codecs import LIBX264, NVENC, VideoCodec, codec_for_profile, probe_nvenc
+from pipelines.encode.encoder import FrameEncoder
+from pipelines.encode.ffmpeg import ffmpeg_exe
 from pipelines.render import RenderPipeline
 from tests.conftest import ffprobe, render
 
@@ -69,7 +69,7 @@ def test_the_nvenc_probe_really_runs_ffmpeg_and_reports_why_it_failed(no_gpu):
 
 
 def test_a_profile_asking_for_nvenc_gets_libx264_and_one_log_line_saying_why(no_gpu, caplog):
-    with caplog.at_level(logging.INFO, logger="pipelines.codecs"):
+    with caplog.at_level(logging.INFO, logger="pipelines.encode.codecs"):
         codec = codec_for_profile("nvenc", override="")
     assert codec == LIBX264
     lines = _warnings(caplog, "h264_nvenc is not available here")
@@ -104,7 +104,7 @@ def test_a_forced_nvenc_encode_falls_back_within_the_video_and_meets_the_contrac
         no_gpu, tmp_path, caplog):
     out = tmp_path / "video.mp4"
     enc = FrameEncoder(out, width=360, height=640, fps=30, codec=NVENC)
-    with caplog.at_level(logging.WARNING, logger="pipelines.encoder"), enc:
+    with caplog.at_level(logging.WARNING, logger="pipelines.encode.encoder"), enc:
         for index in range(45):
             enc.write(np.full((640, 360, 3), index * 5, np.uint8))
     assert enc.codec == LIBX264 and enc.fallback_reason == no_gpu.reason

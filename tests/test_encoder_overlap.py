@@ -10,8 +10,8 @@ import time
 import av
 import numpy as np
 
-from pipelines.codecs import LIBX264
-from pipelines.encoder import QUEUE_BYTES_MAX, FrameEncoder
+from pipelines.encode.codecs import LIBX264
+from pipelines.encode.encoder import QUEUE_BYTES_MAX, FrameEncoder
 
 BATCH, BATCHES = 16, 4
 WIDTH, HEIGHT = 720, 1280  # a frame (2.7 MB) is far larger than a pipe's buffer

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from models.persona import face_locator
 from models.base import Box
+from models.persona import face_locator
 from models.persona.face_locator import detect_landmarks, locate_face
 
 PERSONAS = Path(__file__).resolve().parents[1] / "configs" / "personas"

@@ -5,10 +5,10 @@ from pathlib import Path
 import pytest
 
 from models.base import Script, ScriptBrief, ScriptSegment
+from models.registry import ProfileError, Registry, load_profile
 from models.script.copywriter.writer import TemplateCopywriter
 from models.script.llm.guarded import GuardedScriptWriter, fallback_note
 from models.script.llm.openai_drafter import OpenAIChatDrafter
-from models.registry import ProfileError, Registry, load_profile
 from models.script.llm.prompt import LLMError, ScriptRejected
 
 PROFILES = Path(__file__).resolve().parents[1] / "configs" / "profiles"

@@ -12,12 +12,16 @@ from pathlib import Path
 import pytest
 
 from models.base import ScriptBrief
+from models.registry import Registry
 from models.script.copywriter.writer import TemplateCopywriter
 from models.script.llm.guarded import GuardedScriptWriter
-from models.script.llm.transformers_drafter import (LLMOptions, TransformersDrafter, import_libraries,
-                                     smollm2_gguf)
-from models.registry import Registry
 from models.script.llm.prompt import ScriptRejected, build_messages, narrow, parse_lines, phases_for
+from models.script.llm.transformers_drafter import (
+    LLMOptions,
+    TransformersDrafter,
+    import_libraries,
+    smollm2_gguf,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 DEMO = ScriptBrief(product_name="Morning Ritual Espresso Cups", segment_count=3,

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from pipelines.lookahead import Lookahead
+from pipelines.generate import Lookahead
 
 
 def _wait_for(predicate, timeout_s: float = 5.0) -> bool:

@@ -8,7 +8,12 @@ import torch
 
 from models.base import PhonemeTiming, Speech
 from models.persona.musetalk.audio import (
-    encode_speech, frame_tokens, positional_encoding, resample, speaking_weights)
+    encode_speech,
+    frame_tokens,
+    positional_encoding,
+    resample,
+    speaking_weights,
+)
 from models.persona.musetalk.loader import load_release
 from models.persona.musetalk.tiny import write_tiny_release
 

@@ -10,11 +10,12 @@ from types import SimpleNamespace
 import pytest
 import yaml
 
-from engine.worker.middleware.boot import EXIT_PROFILE_NOT_READY, WorkerBoot
 from engine.settings import REPO_ROOT, Settings
+from engine.worker.middleware.boot import EXIT_PROFILE_NOT_READY, WorkerBoot
+from models.cutout.segmentation_tiny import write_random_segmentation
 from models.profile_check import validate_profile
 from models.registry import ProfileError, load_profile
-from models.cutout.segmentation_tiny import write_random_segmentation
+
 
 def write_profile(path, **roles):
     profile = {"script": "copywriter", "voice": "piper", "animator": "viseme",

@@ -12,9 +12,9 @@ import torch
 from engine.catalog import Catalog
 from engine.errors import OutOfMemory
 from engine.gpu_memory import as_out_of_memory
-from engine.worker.runner import JobRunner
 from engine.settings import REPO_ROOT, Settings
 from engine.spec import parse_job
+from engine.worker.runner import JobRunner
 from models.base import Cutout
 from models.cutout.classical import ClassicalCutout
 from models.devices import device_problems, resolve_device, resolve_dtype

@@ -14,10 +14,10 @@ from PIL import Image
 
 from engine.errors import ProductImageUnreachable
 from engine.spec import STAGES
-from pipelines.captions import CaptionTrack, caption_style_for
-from pipelines.ffmpeg import measure_loudness
-from pipelines.scene_setup import font_path
 from models.base import WordTiming
+from pipelines.captions.font import font_path
+from pipelines.captions.track import CaptionTrack, caption_style_for
+from pipelines.encode.ffmpeg import measure_loudness
 from tests.conftest import JOBS, ffprobe, render
 
 pytestmark = pytest.mark.integration

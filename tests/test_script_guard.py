@@ -5,9 +5,19 @@ import pytest
 from models.base import ScriptBrief
 from models.script.copywriter.writer import TemplateCopywriter
 from models.script.llm.guard import guard, repetition, word_budget
-from models.script.llm.prompt import (CTA_APPENDED, Reply, ScriptRejected, build_messages, narrow,
-                                  parse_lines, phases_for, prompt_reference, reply_token_limit,
-                                  script_from_reply, stop_marker)
+from models.script.llm.prompt import (
+    CTA_APPENDED,
+    Reply,
+    ScriptRejected,
+    build_messages,
+    narrow,
+    parse_lines,
+    phases_for,
+    prompt_reference,
+    reply_token_limit,
+    script_from_reply,
+    stop_marker,
+)
 
 BRIEF = ScriptBrief(product_name="Morning Ritual Espresso Cups", segment_count=3,
                     segment_duration_s=8,

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from models.base import Speech
-from models.voice.piper import PiperVoiceBackend
 from models.voice.coqui.speech_align import dtw_path, transfer_words
+from models.voice.piper import PiperVoiceBackend
 
 TEXT = "These double walled cups keep my espresso hot for an hour. Get your set today!"
 

@@ -10,9 +10,9 @@ import pytest
 from PIL import Image
 
 from models.base import PersonaImage, PhonemeTiming, PreparedPersona, Speech
-from models.persona.viseme.warp import paint_frame
 from models.persona.viseme.animator import VisemeAnimator
 from models.persona.viseme.track import blink_track, head_track, mouth_track
+from models.persona.viseme.warp import paint_frame
 
 PERSONAS = Path(__file__).resolve().parents[1] / "configs" / "personas"
 FPS = 30

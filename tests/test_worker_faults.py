@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from engine.worker.idempotency import ResultStore
 from engine.worker import broker_from_url, send_job
+from engine.worker.idempotency import ResultStore
 from tests.worker_support.jobs import make_job
 from tests.worker_support.servers import EventRecorder, terminal
 

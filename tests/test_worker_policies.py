@@ -15,11 +15,11 @@ from types import SimpleNamespace
 from dramatiq import Message
 
 from engine.errors import ProductImageInvalid, RenderFailed, StorageError
+from engine.settings import REPO_ROOT
 from engine.worker.middleware.liveness import check_liveness
 from engine.worker.middleware.log_redaction import _Redact
 from engine.worker.middleware.single_render import SingleRender
 from engine.worker.runner import prepare_work_dir, should_retry
-from engine.settings import REPO_ROOT
 from engine.worker.settings import WorkerSettings
 from tests.worker_support.jobs import REDIS_URL
 

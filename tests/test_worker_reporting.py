@@ -11,9 +11,9 @@ import uuid
 import pytest
 
 from engine.errors import ProductImageUnreachable
+from engine.reporting import ProgressReporter, encode, failed_event, processing_event, sign, signed_headers
 from engine.worker.idempotency import Lease, ResultStore
 from engine.worker.outbox import PENDING, Outbox, Relay
-from engine.reporting import ProgressReporter, encode, failed_event, processing_event, sign, signed_headers
 
 pytest_plugins = ["tests.worker_support.fixtures"]  # real Redis, RabbitMQ, S3, API
 

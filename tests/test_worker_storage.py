@@ -8,7 +8,14 @@ from pathlib import Path
 import pytest
 
 from engine.errors import InvalidJobSpec, StorageError
-from engine.worker.storage import LocalStorage, PresignedPutStorage, S3Storage, StorageSettings, storage_for, upload_artifacts
+from engine.worker.storage import (
+    LocalStorage,
+    PresignedPutStorage,
+    S3Storage,
+    StorageSettings,
+    storage_for,
+    upload_artifacts,
+)
 from tests.worker_support.servers import StaticFiles
 
 pytest_plugins = ["tests.worker_support.fixtures"]  # real Redis, RabbitMQ, S3, API

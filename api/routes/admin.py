@@ -21,9 +21,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from api import ledger
 from api.context import AppContext, Ctx
 from api.errors import ApiError, error_responses, not_found
-from api.tables import Account
 from api.routes.keys import add_key
 from api.schemas import BalanceOut
+from api.tables import Account
 
 router = APIRouter(prefix="/admin/v1", tags=["admin"])
 admin_header = APIKeyHeader(name="X-Admin-Token", auto_error=False, scheme_name="AdminToken")

@@ -18,9 +18,9 @@ from api.auth import CurrentPrincipal
 from api.context import Ctx
 from api.errors import error_responses
 from api.jobs import spec_with_template
-from api.tables import Account, CreditTransaction
 from api.pricing import estimate
 from api.schemas import BalanceOut, EstimateOut, Page, Paging, TransactionOut
+from api.tables import Account, CreditTransaction
 
 router = APIRouter(prefix="/api/v1/credits", tags=["credits"])
 TransactionType = Literal["purchase", "reserve", "consume", "release", "refund", "bonus"]

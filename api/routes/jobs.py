@@ -18,8 +18,8 @@ from api.auth import CurrentPrincipal
 from api.context import Ctx
 from api.errors import error_responses
 from api.jobs import cancel_job, create_job, get_job, retry_job
-from api.tables import Job
 from api.schemas import JobOut, Page, Paging
+from api.tables import Job
 from engine.spec import JobSpec
 
 router = APIRouter(prefix="/api/v1/jobs", tags=["jobs"])

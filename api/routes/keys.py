@@ -13,8 +13,8 @@ from sqlalchemy import func, select
 from api.auth import CurrentPrincipal, new_key
 from api.context import Ctx
 from api.errors import error_responses, not_found
-from api.tables import ApiKey, utcnow
 from api.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyOut, Page, Paging
+from api.tables import ApiKey, utcnow
 
 router = APIRouter(prefix="/api/v1/api-keys", tags=["api keys"])
 

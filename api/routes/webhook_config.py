@@ -11,8 +11,8 @@ from fastapi import APIRouter, Response
 from api.auth import CurrentPrincipal
 from api.context import Ctx
 from api.errors import error_responses, validation_error
-from api.tables import Account
 from api.schemas import WebhookConfigIn, WebhookConfigOut
+from api.tables import Account
 from api.webhooks import url_problem
 
 router = APIRouter(prefix="/api/v1/tenants/me/webhook", tags=["webhooks"])

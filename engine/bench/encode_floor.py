@@ -29,10 +29,10 @@ from typing import Any
 
 import numpy as np
 
-from engine.measure import gpu_memory, measured
-from pipelines.compositor import Scene
-from pipelines.encoder import FrameEncoder
 from engine.bench.reference_scene import ReferenceJob, load, rebuild, write_result
+from engine.measure import gpu_memory, measured
+from pipelines.compose.compositor import Scene
+from pipelines.encode.encoder import FrameEncoder
 
 RING_FRAMES = 90
 

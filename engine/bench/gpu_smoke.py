@@ -39,10 +39,10 @@ from typing import Any
 import yaml
 
 from engine.catalog import Catalog
+from engine.measure import gpu_peak_gib, reset_gpu_peak, sync_gpu
 from engine.settings import REPO_ROOT, Settings
 from engine.spec_file import load_spec_file
 from engine.terminal import timing_table
-from engine.measure import gpu_peak_gib, reset_gpu_peak, sync_gpu
 from models.profile_check import format_problems, validate_profile
 from models.registry import Registry
 

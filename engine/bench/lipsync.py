@@ -24,7 +24,12 @@ from pathlib import Path
 from engine.measure import gpu_peak_gib, own_peak_mb, reset_gpu_peak, sync_gpu
 from models.base import Speech
 from models.persona.musetalk.config import (
-    UNET_CONFIG, VAE_CONFIG, WHISPER_CONFIG, InferenceOptions, require_libraries)
+    UNET_CONFIG,
+    VAE_CONFIG,
+    WHISPER_CONFIG,
+    InferenceOptions,
+    require_libraries,
+)
 
 
 def _args(argv: list[str] | None) -> argparse.Namespace:

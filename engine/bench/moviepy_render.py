@@ -30,13 +30,14 @@ from typing import Any
 
 import numpy as np
 
-from engine.measure import measured
-from pipelines.caption_pages import place_page
-from pipelines.captions import CaptionTrack
-from pipelines.layout import layout_for
-from pipelines.product import product_sprite_rgba
 from engine.bench.reference_scene import ReferenceJob, load, rebuild, write_result
-from pipelines.scene_setup import BuiltScene
+from engine.measure import measured
+from pipelines.captions.pages import place_page
+from pipelines.captions.track import CaptionTrack
+from pipelines.compose.layout import layout_for
+from pipelines.contract import AUDIO_RATE
+from pipelines.product import product_sprite_rgba
+from pipelines.scene import BuiltScene
 
 
 class _PatchFeed:
@@ -132,7 +133,7 @@ def write(job: ReferenceJob, video: Any, out: Path) -> None:
     video.write_videofile(
         str(out), fps=job.fps, codec=job.codec.name, preset=job.codec.preset,
         ffmpeg_params=["-crf", str(job.codec.crf), "-profile:v", "high"],
-        pixel_format="yuv420p", audio_codec="aac", audio_fps=48000, audio_bitrate="192k",
+        pixel_format="yuv420p", audio_codec="aac", audio_fps=AUDIO_RATE, audio_bitrate="192k",
         temp_audiofile_path=str(job.work), logger=None)
 
 

@@ -18,7 +18,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-from pipelines.ffmpeg import ffmpeg_exe
+from pipelines.encode.ffmpeg import ffmpeg_exe
 
 LIBRARIES = ("numpy", "pillow", "opencv-python-headless", "onnxruntime", "piper-tts",
              "imageio-ffmpeg", "moviepy", "matplotlib", "torch", "pydantic")

@@ -7,7 +7,7 @@
 
 The parent runs the stages before `generation` once more with the pipeline's own (already
 loaded) backends and pickles what they made: the spec, the voice track, the product cut-out and
-the mixed audio. A reference process rebuilds the scene from it with `scene_setup.build`, so it
+the mixed audio. A reference process rebuilds the scene from it with `pipelines.scene.build_scene_for_job`, so it
 composes the same persona animation, product, captions and end card as the measured renders.
 References run in their own processes so their memory and CPU never mix with the pipeline's.
 """
@@ -24,17 +24,18 @@ from typing import Any
 
 from engine.catalog import Catalog
 from engine.errors import RenderFailed
+from engine.settings import REPO_ROOT
 from engine.spec import JobSpec
 from models.base import Cutout
 from models.registry import Registry
-from pipelines import scene_setup
-from pipelines.encoder import VideoCodec
+from pipelines.audio.mix import mix_track
+from pipelines.contract import FPS
+from pipelines.encode.encoder import VideoCodec
 from pipelines.product import load_product
-from pipelines.render import FPS, RenderPipeline
+from pipelines.render import RenderPipeline
+from pipelines.scene import BuiltScene, build_scene_for_job
 from pipelines.script import write_script
 from pipelines.voice import VoiceTrack, speak
-
-
 
 
 @dataclass(frozen=True)
@@ -66,7 +67,7 @@ def capture(pipeline: RenderPipeline, spec: JobSpec, *, work: Path,
     track = speak(script, voice, speed=spec.voice_settings.speed,
                   segment_duration_s=spec.segment_duration, fps=FPS)
     work.mkdir(parents=True, exist_ok=True)
-    encoded = scene_setup.mix_track(spec, track, catalog, registry, work)
+    encoded = mix_track(spec, track, catalog, registry, work)
     # MoviePy gets the uncompressed mix beside the encoded one, as a MoviePy generator would
     # have it, and encodes AAC itself inside write_videofile (the pipeline does so during
     # generation, so both sides pay for one AAC encode).
@@ -86,11 +87,11 @@ def load(path: Path) -> ReferenceJob:
     return job
 
 
-def rebuild(job: ReferenceJob) -> scene_setup.BuiltScene:
+def rebuild(job: ReferenceJob) -> BuiltScene:
     """The job's scene, persona patches and captions, built as the `init` stage builds them."""
     registry = Registry(profile=job.profile, cache_dir=job.cache_dir)
     persona = Catalog(job.configs_dir).persona(job.persona_id)
-    return scene_setup.build(job.spec, job.track, job.cutout, persona=persona,
+    return build_scene_for_job(job.spec, job.track, job.cutout, persona=persona,
                              animator=registry.animator(), configs=job.configs_dir)
 
 

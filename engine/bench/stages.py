@@ -24,6 +24,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from engine.bench import reference_scene
 from engine.bench.output import environment
 from engine.catalog import Catalog
 from engine.errors import RenderFailed
@@ -31,7 +32,6 @@ from engine.measure import gpu_memory, measured, reset_gpu_peak
 from engine.settings import Settings
 from engine.spec import JobSpec
 from models.registry import Registry
-from engine.bench import reference_scene
 from pipelines.render import RenderPipeline
 
 REFERENCES = {"floor": "engine.bench.encode_floor", "moviepy": "engine.bench.moviepy_render"}

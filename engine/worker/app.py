@@ -47,8 +47,8 @@ from engine.worker.middleware import (
 from engine.worker.middleware.boot import EXIT_PROFILE_NOT_READY, profile_problems, refusal
 from engine.worker.middleware.job_context import build_context
 from engine.worker.runner import JobRunner, Runtime, should_retry
-from engine.worker.storage import StorageSettings
 from engine.worker.settings import WorkerSettings
+from engine.worker.storage import StorageSettings
 
 ACTOR_NAME = "render_job"
 

@@ -28,8 +28,8 @@ from urllib.parse import urlsplit
 
 import redis
 
-from engine.worker.idempotency import JobKeys, JobResult, Lease, LeaseLost
 from engine.reporting import signed_headers
+from engine.worker.idempotency import JobKeys, JobResult, Lease, LeaseLost
 
 log = logging.getLogger(__name__)
 

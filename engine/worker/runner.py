@@ -34,17 +34,17 @@ from dramatiq.middleware.time_limit import TimeLimitExceeded
 
 from engine.catalog import Catalog
 from engine.errors import RenderFailed, UGenError
-from engine.worker.idempotency import Lease, LeaseKeeper, LeaseLost, ResultStore, safe_id
 from engine.gpu_memory import as_out_of_memory
+from engine.reporting import completed_event, failed_event, processing_event
+from engine.settings import Settings
+from engine.spec import JobSpec, parse_job
+from engine.worker.idempotency import Lease, LeaseKeeper, LeaseLost, ResultStore, safe_id
 from engine.worker.middleware.job_context import JobContext
 from engine.worker.middleware.liveness import pid_alive
 from engine.worker.middleware.shutdown import JobHandedBack
 from engine.worker.outbox import Outbox, Relay
-from engine.reporting import completed_event, failed_event, processing_event
-from engine.settings import Settings
-from engine.spec import JobSpec, parse_job
-from engine.worker.storage import StorageSettings, make_s3_client, parse_target, storage_for, upload_artifacts
 from engine.worker.settings import WorkerSettings
+from engine.worker.storage import StorageSettings, make_s3_client, parse_target, storage_for, upload_artifacts
 
 log = logging.getLogger(__name__)
 PipelineFactory = Callable[[Settings, Catalog], Any]

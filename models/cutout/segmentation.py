@@ -38,9 +38,9 @@ import cv2
 import numpy as np
 
 from models.base import Cutout
+
 # The classical cut-out's helpers are shared, not copied: same conventions for both backends.
-from models.cutout.classical import (
-    ClassicalCutout, _as_rgba, _clean, _crop_box, _pull_in_edge_colour)
+from models.cutout.classical import ClassicalCutout, _as_rgba, _clean, _crop_box, _pull_in_edge_colour
 from models.devices import device_problems, resolve_device, resolve_dtype
 
 GPU_EXTRA_HINT = "pip install 'ugen-engine[gpu]'"

@@ -51,7 +51,11 @@ def write_random_segmentation(root: Path, *, size: str = "tiny", seed: int = 0) 
     """Write a randomly initialised UperNet/ConvNeXt checkpoint under `root`; returns `root`."""
     import torch
     from transformers import (
-        ConvNextConfig, SegformerImageProcessor, UperNetConfig, UperNetForSemanticSegmentation)
+        ConvNextConfig,
+        SegformerImageProcessor,
+        UperNetConfig,
+        UperNetForSemanticSegmentation,
+    )
 
     spec = SIZES[size]
     torch.manual_seed(seed)

@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 import redis
 
-from engine.worker.outbox import PENDING
 from engine.settings import REPO_ROOT
+from engine.worker.outbox import PENDING
 from tests.worker_support.jobs import RABBITMQ_URL, REDIS_URL
 from tests.worker_support.s3_proxy import S3Proxy
 from tests.worker_support.seaweed import ACCESS, SeaweedS3, free_port

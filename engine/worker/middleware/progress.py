@@ -16,8 +16,8 @@ from typing import Any
 
 from dramatiq import Middleware
 
-from engine.worker.middleware.job_context import JobContext, current_job
 from engine.reporting import ProgressReporter, processing_event
+from engine.worker.middleware.job_context import JobContext, current_job
 
 
 class Progress(Middleware):

@@ -24,8 +24,14 @@ import numpy as np
 from models.base import PersonaImage, PreparedPersona, Speech
 from models.persona.musetalk.audio import encode_speech, frame_tokens, speaking_weights
 from models.persona.musetalk.config import (
-    LATENT_SIZE, UNET_IN_CHANNELS, InferenceOptions, ReleaseError,
-    ReleaseLayout, default_model_dir, require_libraries)
+    LATENT_SIZE,
+    UNET_IN_CHANNELS,
+    InferenceOptions,
+    ReleaseError,
+    ReleaseLayout,
+    default_model_dir,
+    require_libraries,
+)
 from models.persona.musetalk.infer import LipSyncRunner
 from models.persona.musetalk.loader import MuseTalkModels, check_files, fingerprint, load_release
 from models.persona.musetalk.prepare import MuseTalkPersona, prepare_persona

@@ -23,7 +23,12 @@ import numpy as np
 
 from models.base import PhonemeTiming, Speech
 from models.persona.musetalk.config import (
-    AUDIO_RATE, AUDIO_STEPS_PER_S, PE_MAX_LEN, WINDOW_LEAD_STEPS, WINDOW_STEPS)
+    AUDIO_RATE,
+    AUDIO_STEPS_PER_S,
+    PE_MAX_LEN,
+    WINDOW_LEAD_STEPS,
+    WINDOW_STEPS,
+)
 from models.persona.speech_envelope import SILENCE, loudness
 
 if TYPE_CHECKING:

@@ -16,7 +16,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-REPO_CONFIGS = Path(__file__).resolve().parents[2] / "configs" / "models" / "musetalk"
+REPO_CONFIGS = Path(__file__).resolve().parents[3] / "configs" / "models" / "musetalk"
 UNET_CONFIG = REPO_CONFIGS / "musetalk.json"  # musetalkV15/musetalk.json of the release
 VAE_CONFIG = REPO_CONFIGS / "sd-vae-ft-mse.json"
 WHISPER_CONFIG = REPO_CONFIGS / "whisper-tiny.json"

@@ -22,8 +22,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from models.persona.musetalk.config import (
-    AUDIO_DIM, AUDIO_RATE, AUDIO_STEPS_PER_S, LATENT_CHANNELS, UNET_IN_CHANNELS, ReleaseError,
-    ReleaseLayout, require_libraries)
+    AUDIO_DIM,
+    AUDIO_RATE,
+    AUDIO_STEPS_PER_S,
+    LATENT_CHANNELS,
+    UNET_IN_CHANNELS,
+    ReleaseError,
+    ReleaseLayout,
+    require_libraries,
+)
 
 if TYPE_CHECKING:
     import torch

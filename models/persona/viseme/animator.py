@@ -31,11 +31,10 @@ import numpy as np
 
 from models.base import PersonaImage, PreparedPersona, Speech
 from models.persona.face_locator import locate_face
-from models.persona.viseme.rig import FaceRig, HeadMotionLimits, build_rig
-from models.persona.viseme.warp import enlarge_bands, paint_frame
 from models.persona.panel_layout import plan_layout, render_panel
+from models.persona.viseme.rig import FaceRig, HeadMotionLimits, build_rig
 from models.persona.viseme.track import blink_track, head_track, mouth_track
-
+from models.persona.viseme.warp import enlarge_bands, paint_frame
 
 REDUCE_MIN_SCALE = 3.0  # panel pixels per portrait pixel at which the warp runs at half size
 REDUCE_MIN_FACE_PX = 160  # ...provided the face stays at least this wide at half size

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from models.base import Box
-from models.persona.viseme.geometry import EyeShape, MouthShape, measure_eye, measure_mouth
 from models.persona.face_locator import FaceLandmarks
+from models.persona.viseme.geometry import EyeShape, MouthShape, measure_eye, measure_mouth
 
 GRID_STEP = 4  # cell of the face warp in pixels; the bilinear upsample error at a kink is step/4
 HEAD_STEP = 8  # cell of the smooth head-motion field; the roi is a multiple of it

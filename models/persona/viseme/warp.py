@@ -20,8 +20,8 @@ import cv2
 import numpy as np
 
 from models.persona.viseme.geometry import EyeShape, MouthShape
-from models.persona.viseme.rig import FaceRig
 from models.persona.viseme.mouth_interior import paint_interior
+from models.persona.viseme.rig import FaceRig
 
 ROUND_NARROWING = 0.3  # how much a fully rounded viseme narrows the lip gap
 ROUND_PINCH = 0.22  # how far rounded lips pull the mouth corners inwards

@@ -29,15 +29,29 @@ import random
 from dataclasses import replace
 from itertools import product
 
+from models.base import Script, ScriptBrief, ScriptSegment, ScriptTooLongError, ScriptTooShortError
 from models.script.copywriter import phrases as cp
-from models.base import (Script, ScriptBrief, ScriptSegment, ScriptTooLongError,
-                         ScriptTooShortError)
 from models.script.copywriter.fit import CORE, EXTRA, Line, Slot, WordFitter
-from models.script.copywriter.language import (Item, capitalise, clean_name, place_phrase, point_item,
-                                  speakable, split_custom)
-from models.script.copywriter.plan import (POINT_PHASES, USER_RATE_SLACK, Budget, Part, assign_parts,
-                              partition_phases, points_per_segment, segment_phases,
-                              stretch_budget)
+from models.script.copywriter.language import (
+    Item,
+    capitalise,
+    clean_name,
+    place_phrase,
+    point_item,
+    speakable,
+    split_custom,
+)
+from models.script.copywriter.plan import (
+    POINT_PHASES,
+    USER_RATE_SLACK,
+    Budget,
+    Part,
+    assign_parts,
+    partition_phases,
+    points_per_segment,
+    segment_phases,
+    stretch_budget,
+)
 
 __all__ = ["ScriptTooLongError", "ScriptTooShortError", "TemplateCopywriter", "speakable",
            "split_custom"]

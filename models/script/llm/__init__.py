@@ -7,8 +7,13 @@
     guard.py                 every problem a draft can have, named
 """
 
-from models.script.llm.guarded import (Drafter, GuardedScriptWriter, TransformersWriter,
-                                       openai_writer, smollm2_writer)
+from models.script.llm.guarded import (
+                                       Drafter,
+                                       GuardedScriptWriter,
+                                       TransformersWriter,
+                                       openai_writer,
+                                       smollm2_writer,
+)
 from models.script.llm.openai_drafter import OpenAIChatDrafter
 from models.script.llm.transformers_drafter import TransformersDrafter
 

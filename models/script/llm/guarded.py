@@ -23,8 +23,12 @@ from typing import Protocol
 
 from models.base import Script, ScriptBrief, ScriptWriter
 from models.script.llm.openai_drafter import OpenAIChatDrafter
-from models.script.llm.transformers_drafter import TransformersDrafter, smollm2_gguf, transformers_requirements
 from models.script.llm.prompt import LLMError, ScriptRejected
+from models.script.llm.transformers_drafter import (
+    TransformersDrafter,
+    smollm2_gguf,
+    transformers_requirements,
+)
 
 RETRY_TEMPERATURE_SCALE = 0.75  # a cooler second draft strays less from the format
 SEED_STRIDE = 1_000_003  # the retry's seed must not be another job's first seed

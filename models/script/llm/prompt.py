@@ -21,14 +21,13 @@ import re
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from models.base import Script, ScriptBrief, ScriptSegment
+from models.base import DEFAULT_CTA, Script, ScriptBrief, ScriptSegment
 from models.script.llm.guard import ENDS_SENTENCE, contains, guard, word_budget
 
 SYSTEM_PROMPT = (
     "You write the spoken words of short vertical video ads: one creator talks to the camera "
     "about a product. Write plain spoken sentences only: no emoji, no hashtags, no markdown, "
     "no stage directions, no quotation marks around lines.")
-DEFAULT_CTA = "Tap the link to get yours"
 # What a line does for each phase of the copywriter's plan, as the model is told.
 PHASE_TASKS = {
     "hook": 'hooks the viewer and says "{product}"',

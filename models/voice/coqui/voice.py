@@ -35,10 +35,10 @@ from pathlib import Path
 import numpy as np
 
 from models.base import PhonemeTiming, Speech, WordTiming
-from models.voice.coqui.model import LoadedModel, load_model, missing_files, model_kind
-from models.voice.coqui.timing import token_timings
 from models.devices import device_problems, is_cuda, resolve_device, resolve_dtype
+from models.voice.coqui.model import LoadedModel, load_model, missing_files, model_kind
 from models.voice.coqui.speech_align import transfer_timings
+from models.voice.coqui.timing import token_timings
 
 SPEED_RANGE = (0.5, 2.0)
 TIMINGS = ("auto", "dtw")  # auto: the model's durations where it has them, else DTW

@@ -21,10 +21,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from engine.errors import EncoderError
-from pipelines.ffmpeg import measure_loudness, run_ffmpeg
+from pipelines.contract import LOUDNESS_TOLERANCE_LU, TRUE_PEAK_CEILING_DB
+from pipelines.encode.ffmpeg import measure_loudness, run_ffmpeg
 
-LOUDNESS_TOLERANCE_LU = 1.0  # what the output contract allows
-TRUE_PEAK_CEILING_DB = -1.0  # what the output contract allows; we aim lower (true_peak_db)
 AIM_TOLERANCE_LU = 0.4  # further than this from the target by ebur128: correction pass
 LINEAR_MARGIN_DB = 0.05
 LIMITER_HEADROOM_DB = 0.7  # the mix limiter's ceiling under true_peak_db (inter-sample peaks)

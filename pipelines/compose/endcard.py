@@ -17,12 +17,12 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from models.base import Box, Cutout
-from pipelines.compositor import paste_rgba
-from pipelines.layout import Layout
+from pipelines.compose.compositor import paste_rgba
+from pipelines.compose.layout import Layout
+from pipelines.contract import DEFAULT_CTA
 from pipelines.product import product_sprite_rgba
 
 ACCENT = (255, 212, 0)
-DEFAULT_CTA = "Tap the link to get yours"
 
 
 def end_card_seconds(duration_s: float) -> float:

@@ -18,7 +18,7 @@ import threading
 from dataclasses import dataclass, replace
 from typing import Any
 
-from pipelines.ffmpeg import encoder_error
+from pipelines.encode.ffmpeg import encoder_error
 
 log = logging.getLogger(__name__)
 

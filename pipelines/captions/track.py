@@ -27,11 +27,13 @@ from pathlib import Path
 
 import numpy as np
 
+from engine.spec import JobSpec
 from models.base import Box, WordTiming
-from pipelines import caption_raster
-from pipelines.caption_font import shape_word
-from pipelines.caption_pages import CaptionPage, PagePlacement, paginate, place_page
-from pipelines.caption_style import DEFAULT_FONT_PATH, CaptionStyle, caption_style_for
+from pipelines.captions import raster
+from pipelines.captions.font import font_path, shape_word
+from pipelines.captions.pages import CaptionPage, PagePlacement, paginate, place_page
+from pipelines.captions.style import DEFAULT_FONT_PATH, CaptionStyle, caption_style_for
+from pipelines.voice import VoiceTrack
 
 __all__ = [
     "DEFAULT_FONT_PATH", "CaptionLayer", "CaptionPage", "CaptionStyle", "CaptionTrack",
@@ -96,14 +98,14 @@ class CaptionTrack:
             for word in page.words:
                 shape = shape_word(word.text, self.style)
                 if shape is not None and shape not in sprites:
-                    sprites[shape] = caption_raster.render_word(shape, self.style)
+                    sprites[shape] = raster.render_word(shape, self.style)
         return sprites
 
     def _build_layer(self, index: int, active: int | None) -> CaptionLayer:
         page, placement = self.pages[index], self._placements[index]
         shapes = [shape_word(w.text, self.style) for w in page.words]
         sprites = [None if s is None else self._sprites[s] for s in shapes]
-        rgba = caption_raster.compose_page(placement, sprites, active)
+        rgba = raster.compose_page(placement, sprites, active)
         rgba.setflags(write=False)
         return CaptionLayer(rgba=rgba, x=placement.canvas.x, y=placement.canvas.y,
                             key=(index, active), words=page.words,
@@ -141,3 +143,15 @@ def _vtt_time(seconds: float) -> str:
 
 def _vtt_escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def caption_track(spec: JobSpec, track: VoiceTrack, *, configs: Path) -> CaptionTrack:
+    width, height = spec.frame_size
+    options = spec.custom_caption_options
+    style = caption_style_for(
+        width, height, font_path=font_path(configs), karaoke=spec.caption_style == "tiktok_karaoke",
+        **({} if options is None else {"text_colour": options.text_colour,
+                                       "highlight_colour": options.highlight_colour,
+                                       "font_scale": options.font_scale,
+                                       "position": options.position}))
+    return CaptionTrack(track.speech.words, style)

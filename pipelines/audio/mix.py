@@ -1,12 +1,11 @@
 """The audio stage: one voice track on the video timeline, a music bed, one normalised mix.
 
-    voice = build_voice_track(utterances, starts_s=[0.3, 8.3], duration_s=16.0)
     bed = load_music_file(Path("configs/music/bed.mp3"), duration_s=16.0, sample_rate=48000)
     mix = mix_audio(voice, bed, music_volume=0.15, out_path=work / "audio.wav", work_dir=work)
     mix.integrated_lufs, mix.true_peak_db    # -14.0, -3.4 (by ebur128)
 
 The mix is one ffmpeg filter graph (voice levelled, compressed and peak-limited, music levelled
-and ducked under the voice by a sidechain compressor), then `pipelines.loudness`: one linear
+and ducked under the voice by a sidechain compressor), then `pipelines.audio.loudness`: one linear
 gain to the target measured by ebur128, then a measurement: a result off the target gets a
 gain-and-limiter correction instead of being shipped at the wrong level.
 """
@@ -14,16 +13,21 @@ gain-and-limiter correction instead of being shipped at the wrong level.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from engine.catalog import Catalog
 from engine.errors import MusicNotFound
-from models.base import PhonemeTiming, Speech, WordTiming
-from pipelines.ffmpeg import decode_audio, run_ffmpeg, write_wav
-from pipelines.loudness import MixOptions, exact_length, normalise_loudness
+from engine.spec import JobSpec
+from models.base import Speech
+from models.registry import Registry
+from pipelines.audio.loudness import MixOptions, exact_length, normalise_loudness
+from pipelines.contract import AUDIO_RATE, LOUDNESS_TARGET_LUFS
+from pipelines.encode.encoder import encode_audio
+from pipelines.encode.ffmpeg import decode_audio, run_ffmpeg, write_wav
+from pipelines.voice import VoiceTrack
 
 LOOP_CROSSFADE_S = 0.5  # a music file shorter than the video loops with this crossfade
 MUSIC_FADE_OUT_S = 1.5
@@ -64,59 +68,6 @@ class AudioMix:
     corrected: bool  # a final gain + limiter pass was needed to land on target
 
 
-# --- voice track -----------------------------------------------------------------------------
-
-def build_voice_track(speeches: Sequence[Speech], starts_s: Sequence[float], *,
-                      duration_s: float) -> Speech:
-    """Place each utterance at its start on one silent timeline of exactly `duration_s`.
-
-    Utterances at another sample rate than the first are resampled to it. Words and phonemes
-    move to timeline time. Overlapping utterances or one running past the end are caller errors.
-    """
-    if not speeches or len(speeches) != len(starts_s):
-        raise ValueError(f"need one start per utterance, got {len(speeches)} utterances and "
-                         f"{len(starts_s)} starts")
-    rate = speeches[0].sample_rate
-    track = np.zeros(round(duration_s * rate), np.float32)
-    words: list[WordTiming] = []
-    phonemes: list[PhonemeTiming] = []
-    previous_end, order = 0, sorted(range(len(speeches)), key=lambda i: starts_s[i])
-    for i in order:
-        samples = _resample(speeches[i].samples, speeches[i].sample_rate, rate)
-        first = round(starts_s[i] * rate)
-        _check_slot(i, first, len(samples), previous_end, len(track), rate)
-        track[first:first + len(samples)] = samples
-        previous_end = first + len(samples)
-        offset_s = first / rate
-        words += [WordTiming(w.text, w.start_s + offset_s, w.end_s + offset_s)
-                  for w in speeches[i].words]
-        phonemes += [PhonemeTiming(p.phoneme, p.start_s + offset_s, p.end_s + offset_s)
-                     for p in speeches[i].phonemes]
-    backends = dict.fromkeys(s.backend for s in speeches)
-    return Speech(track, rate, tuple(words), tuple(phonemes), backend="+".join(backends))
-
-
-def _check_slot(index: int, first: int, length: int, previous_end: int, total: int,
-                rate: int) -> None:
-    if first < 0:
-        raise ValueError(f"utterance {index} starts before the track ({first / rate:.3f} s)")
-    if first < previous_end:
-        raise ValueError(f"utterance {index} starts at {first / rate:.3f} s, before the previous "
-                         f"one ends at {previous_end / rate:.3f} s")
-    if first + length > total:
-        raise ValueError(f"utterance {index} ends at {(first + length) / rate:.3f} s, after the "
-                         f"track's {total / rate:.3f} s")
-
-
-def _resample(samples: np.ndarray, source_rate: int, target_rate: int) -> np.ndarray:
-    """Band-limited resampling by FFT (ideal low-pass); speech has silence at both ends."""
-    if source_rate == target_rate or len(samples) == 0:
-        return samples.astype(np.float32, copy=False)
-    count = round(len(samples) * target_rate / source_rate)
-    out = np.fft.irfft(np.fft.rfft(samples), count) * (count / len(samples))
-    return np.clip(out, -1.0, 1.0).astype(np.float32)
-
-
 # --- music file ------------------------------------------------------------------------------
 
 def load_music_file(path: Path, *, duration_s: float, sample_rate: int,
@@ -153,7 +104,7 @@ def _loop(music: np.ndarray, count: int, crossfade: int) -> np.ndarray:
 # --- the mix ---------------------------------------------------------------------------------
 
 def mix_audio(voice: Speech, music: np.ndarray | None, *, music_volume: float, out_path: Path,
-              work_dir: Path, sample_rate: int = 48000, target_lufs: float = -14.0,
+              work_dir: Path, sample_rate: int = AUDIO_RATE, target_lufs: float = LOUDNESS_TARGET_LUFS,
               true_peak_db: float = -1.5, timeout_s: float = 120) -> AudioMix:
     """Mix the voice track with a music bed into a loudness-normalised WAV.
 
@@ -232,3 +183,23 @@ def _levelled(samples: np.ndarray, sample_rate: int, rms_db: float, *, gated: bo
     gain = 10 ** (rms_db / 20) / math.sqrt(active.mean())
     gain = min(gain, 0.99 / float(np.abs(samples).max()))
     return (samples * gain).astype(np.float32)
+
+
+DEFAULT_MOOD = "upbeat"
+
+
+def mix_track(spec: JobSpec, track: VoiceTrack, catalog: Catalog, registry: Registry,
+              work: Path) -> Path:
+    """Music bed (custom file or composed per mood) ducked under the voice, normalised, as AAC."""
+    music = None
+    if spec.music_enabled and spec.custom_music_id:
+        music = load_music_file(catalog.music_file(spec.custom_music_id),
+                                duration_s=track.duration_s, sample_rate=AUDIO_RATE)
+    elif spec.music_enabled:
+        music = registry.music().compose(mood=spec.music_mood or DEFAULT_MOOD,
+                                         duration_s=track.duration_s, sample_rate=AUDIO_RATE,
+                                         seed=spec.seed)
+    (work / "mix").mkdir(exist_ok=True)
+    mixed = mix_audio(track.speech, music, music_volume=spec.music_volume,
+                      out_path=work / "audio.wav", work_dir=work / "mix", sample_rate=AUDIO_RATE)
+    return encode_audio(mixed.out_path, work / "audio.m4a", timeout_s=120)

@@ -8,7 +8,7 @@
 Frames go through a bounded queue to a writer thread, so composing the next frame (or a GPU
 computing the next batch) overlaps the pipe write and the encode, and at most `queue_frames`
 frames wait (docs/encoding.md sizes it). RGB is converted to BT.709 limited-range yuv420p inside
-ffmpeg and the stream is tagged as such, whichever encoder runs (pipelines/codecs.py).
+ffmpeg and the stream is tagged as such, whichever encoder runs (pipelines/encode/codecs.py).
 
 The video is written beside `out_path` under a hidden partial name and renamed on success, so a
 failed or aborted encode leaves no half-written file. A codec with a fallback (NVENC) that cannot
@@ -33,8 +33,9 @@ import numpy as np
 
 from engine.errors import EncoderError
 from engine.measure import process_peak_mb
-from pipelines.codecs import LIBX264, VideoCodec, active, mark_failed
-from pipelines.ffmpeg import error_lines, ffmpeg_exe, run_ffmpeg
+from pipelines.contract import AUDIO_RATE
+from pipelines.encode.codecs import LIBX264, VideoCodec, active, mark_failed
+from pipelines.encode.ffmpeg import error_lines, ffmpeg_exe, run_ffmpeg
 
 __all__ = ["FrameEncoder", "VideoCodec", "encode_audio", "mux"]
 
@@ -278,7 +279,7 @@ def encode_audio(wav: Path, out_path: Path, *, timeout_s: float, bitrate: str = 
 
     ffmpeg's default `twoloop` coder: the `fast` one takes a third of the CPU time but lost
     3 LU on a dense, noise-like mix (a random-weight voice), which the loudness check caught."""
-    run_ffmpeg(["-i", str(wav), "-c:a", "aac", "-b:a", bitrate, "-ar", "48000", "-ac", "2",
+    run_ffmpeg(["-i", str(wav), "-c:a", "aac", "-b:a", bitrate, "-ar", str(AUDIO_RATE), "-ac", "2",
                 str(out_path)], timeout_s=timeout_s)
     return out_path
 

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from PIL import ImageFont
 
-from pipelines.caption_style import CaptionStyle
+from pipelines.captions.style import CaptionStyle
 
 MIN_WORD_PX = 6
 # A code point no font maps (plane 16 private use); what it draws is the font's .notdef glyph.
@@ -124,3 +124,16 @@ def line_metrics(path: Path, px: int) -> tuple[int, int, float]:
     cap = -font.getbbox("H", anchor="ls")[1]
     descender = font.getbbox("g", anchor="ls")[3]
     return cap, descender, font.getlength(" ")
+
+
+@functools.cache
+def font_path(configs: Path) -> Path:
+    """The bold caption font shipped in configs/fonts (the boldest weight present)."""
+    fonts = sorted((configs / "fonts").glob("*.ttf"))
+    for weight in ("ExtraBold", "Black", "Bold"):
+        for font in fonts:
+            if weight in font.stem:
+                return font
+    if not fonts:
+        raise FileNotFoundError(f"no .ttf font in {configs / 'fonts'}")
+    return fonts[0]

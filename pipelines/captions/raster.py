@@ -17,9 +17,9 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
-from pipelines.caption_font import WordShape, load_font
-from pipelines.caption_pages import PagePlacement
-from pipelines.caption_style import RGB, CaptionStyle
+from pipelines.captions.font import WordShape, load_font
+from pipelines.captions.pages import PagePlacement
+from pipelines.captions.style import RGB, CaptionStyle
 
 SHADOW_OPACITY = 0.55
 

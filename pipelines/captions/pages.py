@@ -19,8 +19,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from models.base import Box, WordTiming
-from pipelines.caption_font import WordShape, line_metrics, shape_word
-from pipelines.caption_style import CaptionStyle
+from pipelines.captions.font import WordShape, line_metrics, shape_word
+from pipelines.captions.style import CaptionStyle
 
 PAUSE_S = 0.5  # a silence longer than this always starts a new page
 HOLD_S = 0.4  # a page stays up this long after its last word, unless the next one starts

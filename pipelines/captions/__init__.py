@@ -1,0 +1,15 @@
+"""Karaoke captions: words paged, placed in the safe zone, rasterised once, and the WebVTT sidecar.
+
+    track.py   CaptionTrack (the caption layer of a scene), caption_track, write_vtt
+    style.py   CaptionStyle: size, colours, position per frame shape
+    font.py    font_path, glyph coverage, word shaping and metrics
+    pages.py   words into pages and lines, each page placed
+    raster.py  each word drawn once, pages composed from the word sprites
+"""
+
+from pipelines.captions.font import font_path
+from pipelines.captions.style import CaptionStyle, caption_style_for
+from pipelines.captions.track import CaptionTrack, caption_track, write_vtt
+
+__all__ = ["CaptionStyle", "CaptionTrack", "caption_style_for", "caption_track", "font_path",
+           "write_vtt"]
