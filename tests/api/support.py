@@ -32,12 +32,13 @@ import httpx
 
 from api.dispatch import callback_secret
 from engine.reporting import encode, signed_headers
-from tests.worker_support.seaweed import free_port
-from tests.worker_support.servers import _Server, reply
-from tests.worker_support.workers import await_ready, start_logged
+from tests.support.seaweed import free_port
+from tests.support.servers import _Server, reply
+from tests.support.workers import await_ready, start_logged
 
 ADMIN_TOKEN = "admin-" + secrets.token_hex(8)
-REDIS_URL = "redis://127.0.0.1:6379/8"  # apart from the worker tests' database 9, which they flush
+# Apart from the worker tests' database (9), which they flush; UGEN_TEST_API_REDIS_DB moves it.
+REDIS_URL = f"redis://127.0.0.1:6379/{os.environ.get('UGEN_TEST_API_REDIS_DB', '8')}"
 
 
 def job_body(**fields: Any) -> dict[str, Any]:

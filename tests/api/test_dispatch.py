@@ -142,7 +142,7 @@ def test_jobs_can_be_sent_through_rabbitmq_too(new_database, api_logs: Path):
 
     import pika
 
-    from tests.worker_support.jobs import RABBITMQ_URL
+    from tests.support.jobs import RABBITMQ_URL
 
     queue = f"api-test-{uuid.uuid4().hex[:8]}"
     api = ApiServer(new_database(), api_logs, UGEN_BROKER_URL=RABBITMQ_URL, UGEN_QUEUE=queue).start()

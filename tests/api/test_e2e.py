@@ -12,7 +12,7 @@ import pytest
 
 from tests.api.support import ApiServer, WebhookReceiver
 
-pytest_plugins = ["tests.worker_support.fixtures"]  # real Redis, S3, worker processes, product image
+pytest_plugins = ["tests.support.fixtures"]  # real Redis, S3, worker processes, product image
 
 pytestmark = pytest.mark.integration
 

@@ -9,7 +9,7 @@ utterance mean and variance), a DTW path maps every reference frame to a target 
 each word's start and end ride along it. Different speakers say the same phones in the same
 order, so the cepstral distance is smallest along the true alignment. NumPy only; 10 ms frames.
 Measured on Piper speech against a copy slowed to 0.8x and shifted by 0.3 s: word boundaries
-within 30 ms median (tests/test_speech_align.py).
+within 30 ms median (tests/models/voice/coqui/test_speech_align.py).
 """
 
 from __future__ import annotations

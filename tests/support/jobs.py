@@ -5,12 +5,15 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 from typing import Any
 
-from tests.worker_support.servers import EventRecorder
+from tests.support.servers import EventRecorder
 
-REDIS_URL = "redis://127.0.0.1:6379/9"  # a database of its own, flushed once per session
+# A database of its own, flushed once per session; UGEN_TEST_REDIS_DB moves it, so two test
+# sessions on one Redis do not flush each other.
+REDIS_URL = f"redis://127.0.0.1:6379/{os.environ.get('UGEN_TEST_REDIS_DB', '9')}"
 RABBITMQ_URL = "amqp://guest:guest@127.0.0.1:5672/%2F"
 
 

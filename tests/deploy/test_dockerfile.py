@@ -16,7 +16,9 @@ import pytest
 from packaging.requirements import Requirement
 from packaging.version import Version
 
-ROOT = Path(__file__).resolve().parents[1]
+from engine.settings import REPO_ROOT
+
+ROOT = REPO_ROOT
 DOCKERFILE = ROOT / "Dockerfile.gpu"
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
 # Variables other programs read: Python, pip, the NVIDIA container runtime, the model hub.

@@ -7,10 +7,10 @@ most a few hundred tokens. Expected outcomes for fixed seeds were measured on th
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
+from engine.settings import REPO_ROOT
 from models.base import ScriptBrief
 from models.registry import Registry
 from models.script.copywriter.writer import TemplateCopywriter
@@ -23,7 +23,7 @@ from models.script.llm.transformers_drafter import (
     smollm2_gguf,
 )
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = REPO_ROOT
 DEMO = ScriptBrief(product_name="Morning Ritual Espresso Cups", segment_count=3,
                    segment_duration_s=8,
                    selling_points=("double-walled ceramic that keeps espresso hot",

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import cv2
 import numpy as np
 import pytest
 from PIL import Image
 
+from engine.settings import REPO_ROOT
 from models.base import PersonaImage, PhonemeTiming, PreparedPersona, Speech
 from models.persona.viseme.animator import VisemeAnimator
 from models.persona.viseme.track import blink_track, head_track, mouth_track
 from models.persona.viseme.warp import paint_frame
 
-PERSONAS = Path(__file__).resolve().parents[1] / "configs" / "personas"
+PERSONAS = REPO_ROOT / "configs" / "personas"
 FPS = 30
 PAUSE_S = 1.0
 

@@ -15,7 +15,7 @@ from engine.reporting import ProgressReporter, encode, failed_event, processing_
 from engine.worker.idempotency import Lease, ResultStore
 from engine.worker.outbox import PENDING, Outbox, Relay
 
-pytest_plugins = ["tests.worker_support.fixtures"]  # real Redis, RabbitMQ, S3, API
+pytest_plugins = ["tests.support.fixtures"]  # real Redis, RabbitMQ, S3, API
 
 
 def job_id() -> str:

@@ -14,10 +14,10 @@ import pytest
 
 from engine.worker import broker_from_url, send_job
 from engine.worker.idempotency import ResultStore
-from tests.worker_support.jobs import make_job
-from tests.worker_support.servers import EventRecorder, terminal
+from tests.support.jobs import make_job
+from tests.support.servers import EventRecorder, terminal
 
-pytest_plugins = ["tests.worker_support.fixtures"]  # real Redis, RabbitMQ, S3, API
+pytest_plugins = ["tests.support.fixtures"]  # real Redis, RabbitMQ, S3, API
 
 pytestmark = pytest.mark.integration
 RENDER_TIMEOUT_S = 180

@@ -22,8 +22,13 @@ import pytest
 from PIL import Image
 
 from engine import fetch
-from engine.errors import (ProductImageForbidden, ProductImageInvalid, ProductImageTimeout,
-                           ProductImageTooLarge, ProductImageUnreachable)
+from engine.errors import (
+    ProductImageForbidden,
+    ProductImageInvalid,
+    ProductImageTimeout,
+    ProductImageTooLarge,
+    ProductImageUnreachable,
+)
 from engine.fetch import fetch_image_bytes
 from engine.image_decode import decode_product_image
 from engine.settings import FetchLimits

@@ -1,9 +1,9 @@
 """The guarded writer's retry and fallback, and building LLM writers from a profile (no model)."""
 
-from pathlib import Path
 
 import pytest
 
+from engine.settings import REPO_ROOT
 from models.base import Script, ScriptBrief, ScriptSegment
 from models.registry import ProfileError, Registry, load_profile
 from models.script.copywriter.writer import TemplateCopywriter
@@ -11,7 +11,7 @@ from models.script.llm.guarded import GuardedScriptWriter, fallback_note
 from models.script.llm.openai_drafter import OpenAIChatDrafter
 from models.script.llm.prompt import LLMError, ScriptRejected
 
-PROFILES = Path(__file__).resolve().parents[1] / "configs" / "profiles"
+PROFILES = REPO_ROOT / "configs" / "profiles"
 BRIEF = ScriptBrief(product_name="Morning Ritual Espresso Cups", segment_count=3,
                     segment_duration_s=8, selling_points=("dishwasher safe",),
                     cta_text="Get your set today", seed=7)

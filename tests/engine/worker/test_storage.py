@@ -16,9 +16,9 @@ from engine.worker.storage import (
     storage_for,
     upload_artifacts,
 )
-from tests.worker_support.servers import StaticFiles
+from tests.support.servers import StaticFiles
 
-pytest_plugins = ["tests.worker_support.fixtures"]  # real Redis, RabbitMQ, S3, API
+pytest_plugins = ["tests.support.fixtures"]  # real Redis, RabbitMQ, S3, API
 
 pytestmark = pytest.mark.integration
 

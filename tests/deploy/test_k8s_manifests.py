@@ -11,10 +11,11 @@ import pytest
 import yaml
 from dramatiq.brokers.redis import RedisBroker
 
+from engine.settings import REPO_ROOT
 from engine.worker.settings import WorkerSettings
-from tests.test_dockerfile import env_vars, exec_form, instructions
+from tests.deploy.test_dockerfile import env_vars, exec_form, instructions
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = REPO_ROOT
 K8S = ROOT / "deploy" / "k8s"
 CODE = "\n".join(p.read_text() for folder in ("engine", "pipelines", "models", "scripts")
                  for p in (ROOT / folder).rglob("*.py"))

@@ -18,7 +18,7 @@ from collections import Counter
 from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlsplit
 
-from tests.worker_support.servers import _Server, reply
+from tests.support.servers import _Server, reply
 
 SLOW_DOWN = (b'<?xml version="1.0" encoding="UTF-8"?><Error><Code>SlowDown</Code>'
              b"<Message>injected by the test proxy</Message></Error>")

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
 
+from engine.settings import REPO_ROOT
 from models.base import Box
 from models.persona import face_locator
 from models.persona.face_locator import detect_landmarks, locate_face
 
-PERSONAS = Path(__file__).resolve().parents[1] / "configs" / "personas"
+PERSONAS = REPO_ROOT / "configs" / "personas"
 
 
 def _portrait(name: str) -> np.ndarray:

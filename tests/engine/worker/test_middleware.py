@@ -21,9 +21,9 @@ from engine.worker.middleware.log_redaction import _Redact
 from engine.worker.middleware.single_render import SingleRender
 from engine.worker.runner import prepare_work_dir, should_retry
 from engine.worker.settings import WorkerSettings
-from tests.worker_support.jobs import REDIS_URL
+from tests.support.jobs import REDIS_URL
 
-pytest_plugins = ["tests.worker_support.fixtures"]  # real Redis, RabbitMQ, S3, API
+pytest_plugins = ["tests.support.fixtures"]  # real Redis, RabbitMQ, S3, API
 
 
 def test_only_transient_errors_are_retried_and_only_up_to_the_limit():

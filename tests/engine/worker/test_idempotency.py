@@ -9,7 +9,7 @@ import pytest
 
 from engine.worker.idempotency import JobKeys, Lease, LeaseKeeper, LeaseLost, safe_id
 
-pytest_plugins = ["tests.worker_support.fixtures"]  # real Redis, RabbitMQ, S3, API
+pytest_plugins = ["tests.support.fixtures"]  # real Redis, RabbitMQ, S3, API
 
 
 def job_id() -> str:

@@ -13,10 +13,10 @@ from engine.settings import REPO_ROOT
 from engine.spec import STAGES
 from engine.worker import broker_from_url, send_job
 from tests.conftest import ffprobe
-from tests.worker_support.jobs import RABBITMQ_URL, make_job
-from tests.worker_support.servers import terminal
+from tests.support.jobs import RABBITMQ_URL, make_job
+from tests.support.servers import terminal
 
-pytest_plugins = ["tests.worker_support.fixtures"]  # real Redis, RabbitMQ, S3, API
+pytest_plugins = ["tests.support.fixtures"]  # real Redis, RabbitMQ, S3, API
 
 pytestmark = pytest.mark.integration
 

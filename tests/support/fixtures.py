@@ -1,6 +1,6 @@
 """Fixtures for the worker tests: real Redis, RabbitMQ and S3 (SeaweedFS), a recording API.
 
-A test module loads them with `pytest_plugins = ["tests.worker_support.fixtures"]`.
+A test module loads them with `pytest_plugins = ["tests.support.fixtures"]`.
 Every test gets its own queue, bucket and work dir, and every process it starts is killed on
 teardown, so a failing test leaves nothing running.
 """
@@ -18,11 +18,11 @@ import redis
 
 from engine.settings import REPO_ROOT
 from engine.worker.outbox import PENDING
-from tests.worker_support.jobs import RABBITMQ_URL, REDIS_URL
-from tests.worker_support.s3_proxy import S3Proxy
-from tests.worker_support.seaweed import ACCESS, SeaweedS3, free_port
-from tests.worker_support.servers import EventRecorder, StaticFiles
-from tests.worker_support.workers import WorkerProcess
+from tests.support.jobs import RABBITMQ_URL, REDIS_URL
+from tests.support.s3_proxy import S3Proxy
+from tests.support.seaweed import ACCESS, SeaweedS3, free_port
+from tests.support.servers import EventRecorder, StaticFiles
+from tests.support.workers import WorkerProcess
 
 PRODUCT = REPO_ROOT / "configs" / "jobs" / "espresso_cup.png"
 
