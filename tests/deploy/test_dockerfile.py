@@ -3,6 +3,8 @@ script, extra and setting it names exists in the repo."""
 
 from __future__ import annotations
 
+import importlib
+import inspect
 import json
 import re
 import shlex
@@ -117,7 +119,8 @@ def test_the_entrypoint_and_healthcheck_are_the_worker_console_script():
     assert json.loads(health[health.index("["):]) == ["ugen-worker", "check"]
     target = PYPROJECT["project"]["scripts"]["ugen-worker"]
     module, function = target.split(":")
-    source = (ROOT / (module.replace(".", "/") + ".py")).read_text()
+    entry = getattr(importlib.import_module(module), function)  # a re-export is followed
+    source = Path(inspect.getsourcefile(entry)).read_text()
     assert f"def {function}(" in source
     assert re.search(r'choices=\("run", "check"\)', source)
 
