@@ -1,0 +1,48 @@
+"""Links to a job's files are signed when they are read: a link the worker signed at upload time
+may have died (7 days at most, hours with temporary credentials), the job's link still works."""
+
+from __future__ import annotations
+
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+
+from tests.api.support import ApiServer, completed, job_body
+from tests.support.seaweed import ACCESS
+
+pytest_plugins = ["tests.support.fixtures"]  # real S3 (SeaweedFS)
+
+pytestmark = pytest.mark.integration
+
+
+def status_of(url: str) -> int:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            return response.status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+
+
+def test_a_completed_jobs_links_are_signed_when_read_not_when_uploaded(s3_server, bucket, new_database, api_logs):
+    s3, key = s3_server.client(), "renders/job-1/final.mp4"
+    s3.put_object(Bucket=bucket, Key=key, Body=b"\x00\x00\x00\x18ftypmp42", ContentType="video/mp4")
+    # What a worker reports: a link signed at upload time, here one that dies in a second, as a
+    # link signed with a session token that has since expired does.
+    uploaded_link = s3.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": key}, ExpiresIn=1)
+    api = ApiServer(new_database(), api_logs, UGEN_API_SIGN_URLS="1", UGEN_API_SIGNED_URL_TTL_S="600",
+                    UGEN_S3_ENDPOINT_URL=s3_server.endpoint_url, **{k.upper(): v for k, v in ACCESS.items()}).start()
+    try:
+        account = api.new_account()
+        job_id = account.client.post("/api/v1/jobs", json=job_body()).json()["job_id"]
+        event = {**completed(job_id, 3), "final_video_url": uploaded_link,
+                 "objects": {"final.mp4": {"bucket": bucket, "key": key}}}
+        assert api.post_event(event).json()["accepted"] is True
+        time.sleep(2.5)
+        assert status_of(uploaded_link) == 403  # the link as uploaded is dead
+        link = account.client.get(f"/api/v1/jobs/{job_id}").json()["final_video_url"]
+        assert status_of(link) == 200, link
+        assert "X-Amz-Expires=600" in link
+    finally:
+        api.stop()
