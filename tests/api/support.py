@@ -23,6 +23,7 @@ import sys
 import threading
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
@@ -89,9 +90,15 @@ class ApiServer:
 
     def pause(self, seconds: float) -> None:
         """Stops the server's processes for `seconds`, as a loaded machine does to a busy one."""
+        with self.frozen():
+            time.sleep(seconds)
+
+    @contextlib.contextmanager
+    def frozen(self) -> Iterator[None]:
+        """The server's processes stopped (SIGSTOP) for the block, then resumed."""
         os.killpg(self.process.pid, signal.SIGSTOP)
         try:
-            time.sleep(seconds)
+            yield
         finally:
             os.killpg(self.process.pid, signal.SIGCONT)
 

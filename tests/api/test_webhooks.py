@@ -196,17 +196,20 @@ def test_a_slow_receiver_does_not_delay_other_tenants_webhooks(server: ApiServer
         fast.stop()
 
 
-def test_two_replicas_never_send_the_same_webhook_twice(database_url, api_logs):
-    # The second replica shares the first one's database: both senders see every row.
+def test_two_replicas_never_send_the_same_webhook_twice(new_database, api_logs):
+    # The second replica shares the first one's database: both senders see every row. It is
+    # held still while the jobs end, so that all their webhooks are due when it looks.
+    database_url = new_database()  # of their own: no other server's sender takes these rows
     first = ApiServer(database_url, api_logs).start()
     second = ApiServer(database_url, api_logs, callback_secret=first.callback_secret).start()
-    slow = WebhookReceiver(None, delay_s=4).start()
+    slow = WebhookReceiver(None, delay_s=5).start()
     try:
         account = first.new_account()
         configure(account, slow)
-        job_ids = complete_jobs(first, account, 9)
-        slow.wait_for(9, timeout_s=60)
-        time.sleep(6)
+        with second.frozen():
+            job_ids = complete_jobs(first, account, 9)
+        slow.wait_for(9, timeout_s=90)
+        time.sleep(12)
         sent = Counter(d.body["job_id"] for d in slow.deliveries)
         assert sent == Counter(job_ids), sent
     finally:
