@@ -1,21 +1,20 @@
 """Links to a job's files are signed when they are read: a link the worker signed at upload time
 may have died (7 days at most, hours with temporary credentials), the job's link still works.
-(SeaweedFS does not enforce a link's expiry, so the dead link here is one signed with
-credentials the store no longer knows, as after a session token ran out.)"""
+The dead link here is one signed with credentials the store no longer knows, as after a session
+token ran out, on a SeaweedFS that checks credentials."""
 
 from __future__ import annotations
 
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 
 import boto3
 import pytest
 from botocore.config import Config
 
 from tests.api.support import ApiServer, completed, job_body
-from tests.support.seaweed import ACCESS
-
-pytest_plugins = ["tests.support.fixtures"]  # real S3 (SeaweedFS)
+from tests.support.seaweed import ACCESS, SeaweedS3
 
 pytestmark = pytest.mark.integration
 
@@ -28,8 +27,16 @@ def status_of(url: str) -> int:
         return exc.code
 
 
-def test_a_completed_jobs_links_are_signed_when_read_not_when_uploaded(s3_server, bucket, new_database, api_logs):
-    s3, key = s3_server.client(), "renders/job-1/final.mp4"
+@pytest.fixture
+def checking_s3(tmp_path) -> Iterator[SeaweedS3]:
+    with SeaweedS3(tmp_path / "seaweed", check_credentials=True) as server:
+        yield server
+
+
+def test_a_completed_jobs_links_are_signed_when_read_not_when_uploaded(checking_s3, new_database, api_logs):
+    s3_server, bucket, key = checking_s3, "renders", "renders/job-1/final.mp4"
+    s3 = s3_server.client()
+    s3.create_bucket(Bucket=bucket)
     s3.put_object(Bucket=bucket, Key=key, Body=b"\x00\x00\x00\x18ftypmp42", ContentType="video/mp4")
     # What a worker reports: a link signed at upload time with the credentials it had then, which
     # are gone now (an STS session that ran out, a rotated key): the store no longer knows them.
