@@ -48,9 +48,10 @@ test-fast: $(STAMP)
 bench: $(STAMP)
 	$(PY) scripts/bench_stages.py --spec configs/jobs/demo.json --repeat 3 --json out/bench.json --plot out/bench.png
 
-# The reference control plane on the embedded SQLite (docs/api.md).
+# The reference control plane on the embedded SQLite (docs/api.md), in its local dev mode:
+# secrets generated once and kept in out/api-secrets.json (production sets them).
 api: $(STAMP)
-	$(PY) -m api
+	UGEN_API_DEV=1 $(PY) -m api
 
 clean:
 	rm -rf out .cache .pytest_cache

@@ -7,7 +7,9 @@
     python -m api token ACCOUNT_ID [--ttl-s 3600]  # an HS256 JWT signed with UGEN_API_JWT_SECRET
 
 Settings come from the environment (api/settings.py; docs/api.md lists them). The database is
-the embedded SQLite at out/api.sqlite3 unless UGEN_API_DATABASE_URL names another.
+the embedded SQLite at out/api.sqlite3 unless UGEN_API_DATABASE_URL names another. Without
+UGEN_API_JWT_SECRET and UGEN_API_CALLBACK_SECRET every command exits with status 2 and says so,
+unless UGEN_API_DEV=1 (`make api`) lets it keep generated ones in out/api-secrets.json.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import json
 import logging
 import sys
 
-from api.settings import ApiSettings
+from api.settings import ApiSettings, MissingSecret
 
 
 def _serve(settings: ApiSettings, args: argparse.Namespace) -> int:
@@ -76,7 +78,12 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args(["serve", *(argv or [])])
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     handlers = {"serve": _serve, "migrate": _migrate, "create-account": _create_account, "token": _token}
-    return handlers[args.command](ApiSettings.from_env(), args)
+    try:
+        settings = ApiSettings.from_env()
+    except MissingSecret as exc:  # one line, no traceback: the message says what to set
+        print(f"python -m api: {exc}", file=sys.stderr)
+        return 2
+    return handlers[args.command](settings, args)
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from api.db import make_engine, session_scope
 from api.dispatch import Dispatcher
+from api.links import Links
 from api.settings import ApiSettings
 from engine.catalog import Catalog
 
@@ -28,13 +29,15 @@ class AppContext:
     factory: sessionmaker[Session]
     catalog: Catalog
     dispatcher: Dispatcher
+    links: Links
 
     @classmethod
     def build(cls, settings: ApiSettings) -> AppContext:
         engine = make_engine(settings.database_url)
         factory = sessionmaker(engine, expire_on_commit=False)
         return cls(settings=settings, engine=engine, factory=factory,
-                   catalog=Catalog(settings.configs_dir), dispatcher=Dispatcher(settings))
+                   catalog=Catalog(settings.configs_dir), dispatcher=Dispatcher(settings),
+                   links=Links.from_settings(settings))
 
     @contextmanager
     def session(self) -> Iterator[Session]:

@@ -1,14 +1,19 @@
 """Sending jobs to the worker's Dramatiq queue, and the sweeper that sends stuck ones again.
 
     dispatcher = Dispatcher(settings)
-    dispatcher.send(job)               # after the job row is committed; False if the broker is down
+    sent = dispatcher.send(job)        # after the job row is committed; None if the broker is down
+    dispatcher.holds(sent.message_id)  # True while the message waits or runs; None: cannot tell
     sweep_once(ctx)                    # sends queued jobs whose send is overdue (api/sweeper.py runs it)
 
 A job is sent only once its row is committed, so a worker never reports on a job the API does
 not have. If the broker is down at creation the job stays `queued` with no send time and the
 sweeper sends it when the broker is back. A job still `queued` (no event yet) long after its
-send is sent again, with the wait doubling each time: the worker renders a job id once and
-replays its result to a repeated message, so a second send costs no second render.
+send is looked at again, with the wait doubling after each send: if the broker still holds its
+message (waiting behind a backlog, or on a worker), nothing is sent and the wait starts over;
+only a message the broker lost is sent again. So a backlog is never multiplied on the queue,
+and an autoscaler that counts the queue sees real work only. The worker renders a job id once
+and replays its result to a repeated message, so a second send costs no second render. Only
+the Redis broker can be asked about one message; on RabbitMQ a job is sent again after the wait.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import hashlib
 import hmac
 import logging
 import threading
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -54,6 +60,11 @@ def worker_message(settings: ApiSettings, job: Job) -> dict[str, Any]:
     return {**job.spec, "job_id": job.id, "delivery": delivery}
 
 
+@dataclass(frozen=True)
+class Sent:
+    message_id: str | None  # Redis's id for this copy of the message; None on RabbitMQ
+
+
 class Dispatcher:
     def __init__(self, settings: ApiSettings) -> None:
         self.settings = settings
@@ -67,28 +78,51 @@ class Dispatcher:
             self._broker = broker_from_url(with_timeouts(self.settings.broker_url))
         return self._broker
 
-    def send(self, job: Job) -> bool:
+    def send(self, job: Job) -> Sent | None:
         from engine.worker import send_job
 
         try:
             with self._lock:
-                send_job(self._get_broker(), worker_message(self.settings, job), queue=self.settings.queue)
+                message = send_job(self._get_broker(), worker_message(self.settings, job), queue=self.settings.queue)
         except Exception as exc:  # noqa: BLE001 - any broker failure: the sweeper sends it later
             log.warning("job %s not sent to %s yet: %s", job.id, self.settings.queue, exc)
-            return False
-        return True
+            return None
+        return Sent(message.options.get("redis_message_id"))
+
+    def holds(self, message_id: str | None) -> bool | None:
+        """Whether the broker still has this message, waiting (also delayed) or being worked on:
+        Dramatiq's Redis broker keeps each message's body in `<ns>:<queue>.msgs` (`.DQ.msgs` when
+        delayed) from its enqueue to its ack. None when the broker cannot tell."""
+        broker = self._get_broker()
+        client, namespace = getattr(broker, "client", None), getattr(broker, "namespace", None)
+        if client is None or namespace is None or not message_id:
+            return None
+        queue = f"{namespace}:{self.settings.queue}"
+        pipe = client.pipeline(transaction=False)
+        pipe.hexists(f"{queue}.msgs", message_id)
+        pipe.hexists(f"{queue}.DQ.msgs", message_id)
+        return any(pipe.execute())
 
 
-def mark_sent(ctx: AppContext, job_id: str) -> None:
+def mark_sent(ctx: AppContext, job_id: str, sent: Sent) -> None:
     with ctx.session() as db:
         job = db.get(Job, job_id, with_for_update=True)
         if job is not None:
             job.enqueued_at, job.enqueue_count = utcnow(), job.enqueue_count + 1
+            job.broker_message_id = sent.message_id
+
+
+def mark_still_held(ctx: AppContext, job_id: str) -> None:
+    """The broker still has the job's message: the wait before the next look starts over."""
+    with ctx.session() as db:
+        job = db.get(Job, job_id, with_for_update=True)
+        if job is not None and job.status == "queued":
+            job.enqueued_at = utcnow()
 
 
 def send_after_commit(ctx: AppContext, job: Job) -> None:
-    if ctx.dispatcher.send(job):
-        mark_sent(ctx, job.id)
+    if (sent := ctx.dispatcher.send(job)) is not None:
+        mark_sent(ctx, job.id, sent)
 
 
 def _overdue(job: Job, now: datetime, requeue_after: timedelta) -> bool:
@@ -103,16 +137,26 @@ def overdue_jobs(ctx: AppContext, now: datetime) -> list[Job]:
     with ctx.session() as db:
         candidates = db.scalars(select(Job).where(
             Job.status == "queued",
-            or_(Job.enqueued_at.is_(None), Job.enqueued_at < now - requeue_after)).limit(200)).all()
+            or_(Job.enqueued_at.is_(None), Job.enqueued_at < now - requeue_after))
+            .order_by(Job.enqueued_at.is_not(None), Job.enqueued_at).limit(200)).all()
     return [job for job in candidates if _overdue(job, now, requeue_after)]
 
 
 def sweep_once(ctx: AppContext) -> int:
-    """Sends every overdue queued job; returns how many went out."""
+    """Sends every overdue queued job whose message the broker no longer holds; returns how
+    many went out."""
     sent = 0
     for job in overdue_jobs(ctx, utcnow()):
-        if not ctx.dispatcher.send(job):
+        try:
+            held = job.enqueued_at is not None and ctx.dispatcher.holds(job.broker_message_id)
+        except Exception as exc:  # noqa: BLE001 - the broker is down: try them all again next sweep
+            log.warning("cannot ask the broker about job %s: %s", job.id, exc)
+            break
+        if held:
+            mark_still_held(ctx, job.id)
+            continue
+        if (message := ctx.dispatcher.send(job)) is None:
             break  # the broker is down: try them all again next sweep
-        mark_sent(ctx, job.id)
+        mark_sent(ctx, job.id, message)
         sent += 1
     return sent

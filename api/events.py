@@ -4,8 +4,11 @@
     ack = apply_event(ctx, ProgressEvent.model_validate_json(raw_body))
 
 An event is ignored (answered 200 so the worker drops it) when it belongs to an earlier attempt
-than the job's current one, repeats a `seq` already applied, or arrives after the job ended
-(cancelled jobs keep rendering in the worker until done; their result is not taken). Completion
+than the job's current one, arrives after the job ended (cancelled jobs keep rendering in the
+worker until done; their result is not taken), or is a progress event whose `seq` was applied
+already. `seq` counts within an attempt (a retry starts it again) and a terminal event is applied
+whatever its `seq` while the job has not ended: the worker's numbering lives in Redis, and a
+Redis that lost it, or a numbering that expired, must not cost the job its result. Completion
 settles the credits and failure releases them, in the same transaction that records the status
 and queues the webhook, so each happens once.
 """
@@ -14,6 +17,7 @@ from __future__ import annotations
 
 import hmac
 import json
+import logging
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -22,6 +26,7 @@ from api import ledger
 from api.context import AppContext
 from api.dispatch import callback_secret
 from api.errors import ApiError
+from api.links import stored_objects
 from api.pricing import estimate
 from api.schemas import EventAck
 from api.tables import TERMINAL_STATUSES, Account, Job, utcnow
@@ -29,6 +34,7 @@ from api.webhooks import queue_webhook
 from engine.reporting import sign
 from engine.spec import JobSpec, Stage
 
+log = logging.getLogger(__name__)
 INT32 = 2**31 - 1  # the columns these land in
 
 
@@ -55,35 +61,47 @@ class ProgressEvent(BaseModel):
     width: int | None = Field(None, ge=0, le=INT32)
     height: int | None = Field(None, ge=0, le=INT32)
     size_bytes: int | None = Field(None, ge=0, le=2**62)
+    objects: dict[str, Any] | None = None  # file name -> {bucket, key}, for links signed on read
     error: EventError | None = None
 
 
-def _refuse(message: str, reason: str) -> ApiError:
-    return ApiError(401, "INVALID_SIGNATURE", message, details={"reason": reason})
+def _refuse(message: str, reason: str, job_id: object = None, **details: Any) -> ApiError:
+    # Logged: a worker keeps a refused terminal event and retries it, so an operator must see why.
+    log.warning("refused an event for job %r: %s (%s)", job_id, message, reason)
+    return ApiError(401, "INVALID_SIGNATURE", message, details={"reason": reason, **details})
+
+
+def _job_id(raw: bytes) -> object:
+    try:
+        return json.loads(raw)["job_id"]
+    except (ValueError, KeyError, TypeError):
+        return None
 
 
 def verify(ctx: AppContext, headers: Any, raw: bytes, now_s: float) -> None:
     timestamp, signature = headers.get("x-ugen-timestamp", ""), headers.get("x-ugen-signature", "")
+    job_id = _job_id(raw)
     if not timestamp.isdigit() or not signature:
-        raise _refuse("event is not signed", "missing_signature")
-    if abs(now_s - int(timestamp)) > ctx.settings.event_max_age_s:
-        raise _refuse("event timestamp is too old or in the future", "stale_timestamp")
-    try:
-        job_id = json.loads(raw)["job_id"]
-    except (ValueError, KeyError, TypeError):
-        raise _refuse("event names no job", "no_job_id") from None
+        raise _refuse("event is not signed", "missing_signature", job_id)
+    skew_s = int(timestamp) - now_s
+    if abs(skew_s) > ctx.settings.event_max_age_s:
+        raise _refuse(f"event timestamp is {skew_s:.0f} s from this server's clock (at most "
+                      f"{ctx.settings.event_max_age_s:.0f} s either way); check the sender's clock",
+                      "stale_timestamp", job_id, skew_s=round(skew_s))
+    if job_id is None:
+        raise _refuse("event names no job", "no_job_id")
     secret = callback_secret(ctx.settings.callback_secret, str(job_id))
     if not hmac.compare_digest(sign(secret, timestamp, raw), signature):
-        raise _refuse("event signature does not match", "bad_signature")
+        raise _refuse("event signature does not match this server's callback secret", "bad_signature", job_id)
 
 
 def _why_ignored(job: Job, event: ProgressEvent) -> str | None:
     if event.attempt < job.attempt:
         return "stale_attempt"
-    if event.seq is not None and event.seq <= job.last_seq:
-        return "duplicate"
     if job.status in TERMINAL_STATUSES:
         return "job_finished"
+    if event.status == "processing" and event.seq is not None and event.seq <= job.last_seq:
+        return "duplicate"
     return None
 
 
@@ -93,10 +111,11 @@ def _completed(ctx: AppContext, db: Any, account: Account, job: Job, event: Prog
         event.final_video_url, event.thumbnail_url, event.captions_url)
     job.duration_s, job.width, job.height, job.size_bytes = (
         event.duration_s, event.width, event.height, event.size_bytes)
+    job.artifacts = stored_objects(event.objects)
     cost = estimate(JobSpec.model_validate(job.spec), video_s=event.duration_s).total
     ledger.settle(db, account, job, cost)
     job.finished_at = utcnow()
-    queue_webhook(db, account, job, "job.completed")
+    queue_webhook(db, account, job, "job.completed", links=ctx.links.for_job(job))
 
 
 def _failed(db: Any, account: Account, job: Job, event: ProgressEvent) -> None:
@@ -115,7 +134,7 @@ def apply_event(ctx: AppContext, event: ProgressEvent) -> EventAck:
         db.refresh(job, with_for_update=True)
         if (reason := _why_ignored(job, event)) is not None:
             return EventAck(accepted=False, reason=reason)
-        job.last_seq = event.seq if event.seq is not None else job.last_seq
+        job.last_seq = max(job.last_seq, event.seq or 0)
         if event.current_stage:
             job.current_stage = event.current_stage
         job.progress_percent = max(job.progress_percent, event.progress_percent)

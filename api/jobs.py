@@ -172,6 +172,7 @@ def retry_job(ctx: AppContext, account_id: str, job_id: str) -> Job:
         ledger.reserve(db, account, job.id, credits)
         job.credits_reserved, job.attempt, job.status = credits, job.attempt + 1, "queued"
         job.current_stage, job.progress_percent, job.error = "prepare", 0.0, None
+        job.last_seq = 0  # the new attempt's events are numbered on their own
         job.finished_at, job.enqueued_at, job.enqueue_count = None, None, 0
     send_after_commit(ctx, job)
     return job

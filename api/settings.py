@@ -3,10 +3,12 @@
     settings = ApiSettings.from_env()
     settings.database_url        # sqlite:///<repo>/out/api.sqlite3 unless UGEN_API_DATABASE_URL
 
-Every knob has a default that runs on a fresh clone (`make api`): the embedded SQLite, Redis on
-localhost as the worker's broker, and secrets generated once and kept in out/api-secrets.json
-(mode 0600) so that tokens and the signatures of jobs in flight survive a restart. Production
-sets UGEN_API_JWT_SECRET and UGEN_API_CALLBACK_SECRET (the same on every replica) instead.
+Every knob but two has a default that runs on a fresh clone: the embedded SQLite, Redis on
+localhost as the worker's broker. The two secrets, UGEN_API_JWT_SECRET and UGEN_API_CALLBACK_SECRET,
+must be set (the same on every replica): a secret made up per process would make each replica
+refuse the events of jobs another one signed, and the tokens another one minted. Only the local
+dev mode (UGEN_API_DEV=1, what `make api` sets) generates them once and keeps them in
+out/api-secrets.json (mode 0600), so that a restart keeps tokens and jobs in flight valid.
 """
 
 from __future__ import annotations
@@ -21,10 +23,29 @@ from engine.settings import REPO_ROOT, env_float, env_int
 
 DEFAULT_DB = f"sqlite:///{REPO_ROOT / 'out' / 'api.sqlite3'}"
 SECRETS_FILE = REPO_ROOT / "out" / "api-secrets.json"
+SECRET_NAMES = ("UGEN_API_JWT_SECRET", "UGEN_API_CALLBACK_SECRET")
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    return default if raw is None else raw.strip().lower() in {"1", "true", "yes", "on"}
+
+
+class MissingSecret(RuntimeError):
+    """A secret the API needs is not set, outside the local dev mode."""
+
+
+def _require_secrets() -> None:
+    missing = [name for name in SECRET_NAMES if not os.environ.get(name)]
+    if missing and not _env_bool("UGEN_API_DEV", False):
+        raise MissingSecret(
+            f"{' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} not set. Every API replica must "
+            f"share them (events and tokens signed by one are checked by another); set them, or "
+            f"UGEN_API_DEV=1 for a local run (what `make api` does).")
 
 
 def _secret(name: str) -> str:
-    """$name, else the one kept in the secrets file (made on first use)."""
+    """$name, else (dev mode) the one kept in the secrets file (made on first use)."""
     if value := os.environ.get(name):
         return value
     path = Path(os.environ.get("UGEN_API_SECRETS_FILE") or SECRETS_FILE)
@@ -35,11 +56,6 @@ def _secret(name: str) -> str:
         path.touch(mode=0o600, exist_ok=True)
         path.write_text(json.dumps(kept, indent=2))
     return kept[name]
-
-
-def _env_bool(name: str, default: bool) -> bool:
-    raw = os.environ.get(name)
-    return default if raw is None else raw.strip().lower() in {"1", "true", "yes", "on"}
 
 
 @dataclass(frozen=True)
@@ -72,6 +88,12 @@ class ApiSettings:
     stall_after_s: float = 6 * 3600.0  # a processing job with no event this long is failed
     webhook_retry_delays_s: tuple[float, ...] = (1.0, 4.0, 16.0)
     webhook_timeout_s: float = 10.0
+    webhook_concurrency: int = 8  # webhooks in flight at once, each on its own thread
+    # Sign the links to a job's files when they are read (api/links.py), with these S3 settings.
+    sign_urls: bool = False
+    signed_url_ttl_s: int = 3600
+    s3_endpoint_url: str | None = None
+    s3_region: str = "us-east-1"
     # Test-only: webhooks to http:// and to loopback/private addresses. Never in production.
     allow_private_urls: bool = False
     configs_dir: Path = REPO_ROOT / "configs"
@@ -80,6 +102,7 @@ class ApiSettings:
     @classmethod
     def from_env(cls) -> ApiSettings:
         env = os.environ.get
+        _require_secrets()
         port = env_int("UGEN_API_PORT", 8000)
         return cls(
             database_url=env("UGEN_API_DATABASE_URL") or DEFAULT_DB,
@@ -100,6 +123,10 @@ class ApiSettings:
             stall_after_s=env_float("UGEN_API_STALL_AFTER_S", 6 * 3600.0),
             webhook_retry_delays_s=tuple(float(s) for s in env("UGEN_API_WEBHOOK_RETRY_DELAYS_S", "1,4,16").split(",")),
             webhook_timeout_s=env_float("UGEN_API_WEBHOOK_TIMEOUT_S", 10.0),
+            webhook_concurrency=max(1, env_int("UGEN_API_WEBHOOK_CONCURRENCY", 8)),
+            sign_urls=_env_bool("UGEN_API_SIGN_URLS", False),
+            signed_url_ttl_s=env_int("UGEN_API_SIGNED_URL_TTL_S", 3600),
+            s3_endpoint_url=env("UGEN_S3_ENDPOINT_URL") or None, s3_region=env("UGEN_S3_REGION", "us-east-1"),
             allow_private_urls=_env_bool("UGEN_TEST_ALLOW_PRIVATE_URLS", False),
             configs_dir=Path(env("UGEN_CONFIGS_DIR") or REPO_ROOT / "configs"),
             migrate_on_start=_env_bool("UGEN_API_MIGRATE_ON_START", True),

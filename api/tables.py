@@ -119,8 +119,11 @@ class Job(Base):
     error: Mapped[dict[str, Any] | None]
     attempt: Mapped[int] = mapped_column(Integer, default=1)
     last_seq: Mapped[int] = mapped_column(Integer, default=0)
+    # When the job was last sent, or last found still waiting in the broker (the sweeper's clock).
     enqueued_at: Mapped[datetime | None]
     enqueue_count: Mapped[int] = mapped_column(Integer, default=0)
+    broker_message_id: Mapped[str | None] = mapped_column(String(64))  # the last send's, where the broker has one
+    artifacts: Mapped[dict[str, Any] | None]  # file name -> {bucket, key}: signed when read (api/links.py)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     finished_at: Mapped[datetime | None]

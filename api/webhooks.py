@@ -9,23 +9,31 @@ so every try sends the same bytes. Signature as U-Gen's: `X-UGen-Timestamp` (Uni
 sending) and `X-UGen-Signature` = hex HMAC-SHA256(secret, timestamp + "." + raw body); no
 secret, no signature. A try fails on anything but a 2xx within the timeout (10 s); failed
 tries are repeated 1, 4 and 16 s later, then the delivery is dropped. Redirects are not followed.
+
+Rows are claimed one at a time (`FOR UPDATE SKIP LOCKED` on PostgreSQL) and each is sent on its
+own thread of a bounded pool (UGEN_API_WEBHOOK_CONCURRENCY, 8), so a slow receiver holds one
+thread, not every tenant's webhooks. A claim lasts longer than a send can (the timeout is one
+hard deadline), so another replica never sends the same row while it is in flight. Each send
+resolves the host, checks every address, and connects to the checked one
+(engine/public_http.py): no DNS answer given after the check, and no `*_PROXY` variable, can
+send a tenant's webhook into the API's own network.
 """
 
 from __future__ import annotations
 
-import ipaddress
+import http.client
 import logging
-import socket
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-import httpx
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.tables import Account, Job, WebhookDelivery, utcnow
+from engine.public_http import PublicHttpRefused, post_to_public
 from engine.reporting import encode, signed_headers
 
 if TYPE_CHECKING:
@@ -33,7 +41,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-CLAIM = timedelta(seconds=30)  # a claimed row is left alone this long by other senders
+CLAIM_MARGIN = timedelta(seconds=30)  # beyond the send's own deadline, before others may claim the row
 
 
 def url_problem(url: str, *, allow_private: bool) -> str | None:
@@ -48,35 +56,34 @@ def url_problem(url: str, *, allow_private: bool) -> str | None:
     return None
 
 
-def _public_host(host: str) -> bool:
-    try:
-        infos = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
-    except (OSError, UnicodeError):
-        return False
-    return all(ipaddress.ip_address(info[4][0].split("%")[0]).is_global for info in infos)
-
-
-def payload(job: Job, event: str) -> dict:
-    return {"event": event, "job_id": job.id, "status": job.status, "final_video_url": job.final_video_url,
-            "thumbnail_url": job.thumbnail_url, "credits_consumed": job.credits_consumed,
+def payload(job: Job, event: str, links: dict[str, str | None] | None = None) -> dict:
+    links = links or {"final_video_url": job.final_video_url, "thumbnail_url": job.thumbnail_url}
+    return {"event": event, "job_id": job.id, "status": job.status, "final_video_url": links["final_video_url"],
+            "thumbnail_url": links["thumbnail_url"], "credits_consumed": job.credits_consumed,
             "error_message": (job.error or {}).get("message"),
             "timestamp": utcnow().strftime("%Y-%m-%dT%H:%M:%SZ")}
 
 
-def queue_webhook(db: Session, account: Account, job: Job, event: str) -> None:
+def queue_webhook(db: Session, account: Account, job: Job, event: str,
+                  links: dict[str, str | None] | None = None) -> None:
+    """`links`: the job's file URLs as signed now (api/links.py), else the stored ones."""
     url = job.webhook_url or account.webhook_url
     if not url:
         return
     db.add(WebhookDelivery(account_id=account.id, job_id=job.id, job_attempt=job.attempt, event=event, url=url,
-                           secret=account.webhook_secret, body=encode(payload(job, event)).decode(),
+                           secret=account.webhook_secret, body=encode(payload(job, event, links)).decode(),
                            attempts=0, state="pending", next_attempt_at=utcnow()))
 
 
 class WebhookSender:
+    """Claims due rows one at a time and sends each on its own thread of a bounded pool, so a
+    slow receiver holds one thread, not everyone's webhooks."""
+
     def __init__(self, ctx: AppContext, *, poll_s: float = 0.2) -> None:
         self.ctx, self.poll_s = ctx, poll_s
-        self.client = httpx.Client(timeout=ctx.settings.webhook_timeout_s, follow_redirects=False,
-                                   headers={"User-Agent": "ugen-engine-api"})
+        size = ctx.settings.webhook_concurrency
+        self._slots = threading.BoundedSemaphore(size)
+        self._pool = ThreadPoolExecutor(max_workers=size, thread_name_prefix="ugen-api-webhook")
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="ugen-api-webhooks", daemon=True)
 
@@ -86,42 +93,54 @@ class WebhookSender:
 
     def stop(self) -> None:
         self._stop.set()
-        self._thread.join(timeout=self.ctx.settings.webhook_timeout_s + 2)
-        self.client.close()
+        self._thread.join(timeout=self.poll_s + 2)
+        self._pool.shutdown(wait=True, cancel_futures=True)  # a send in flight ends by its deadline
 
     def _run(self) -> None:
-        while not self._stop.wait(self.poll_s):
+        while not self._stop.is_set():
+            if not self._slots.acquire(timeout=self.poll_s):
+                continue  # every thread is sending
             try:
-                self.deliver_due()
+                row = self._claim(utcnow())
             except Exception:  # noqa: BLE001 - the thread's outermost boundary: keep delivering
-                log.exception("webhook pass failed")
+                log.exception("webhook claim failed")
+                row = None
+            if row is None:
+                self._slots.release()
+                self._stop.wait(self.poll_s)
+                continue
+            self._pool.submit(self._deliver, row)
 
-    def _claim(self, now: datetime) -> list[WebhookDelivery]:
+    def _claim(self, now: datetime) -> WebhookDelivery | None:
+        """The next due row, no longer due for anyone else until its send must have ended."""
         with self.ctx.session() as db:
-            rows = db.scalars(select(WebhookDelivery).where(
+            row = db.scalars(select(WebhookDelivery).where(
                 WebhookDelivery.state == "pending", WebhookDelivery.next_attempt_at <= now)
-                .order_by(WebhookDelivery.next_attempt_at).limit(20).with_for_update(skip_locked=True)).all()
-            for row in rows:
-                row.next_attempt_at = now + CLAIM
-        return list(rows)
+                .order_by(WebhookDelivery.next_attempt_at).limit(1).with_for_update(skip_locked=True)).first()
+            if row is not None:
+                row.next_attempt_at = now + timedelta(seconds=self.ctx.settings.webhook_timeout_s) + CLAIM_MARGIN
+        return row
 
-    def deliver_due(self) -> int:
-        rows = self._claim(utcnow())
-        for row in rows:
+    def _deliver(self, row: WebhookDelivery) -> None:
+        try:
             self._finish(row.id, self._try(row))
-        return len(rows)
+        except Exception:  # noqa: BLE001 - one row's failure must not stop the pool
+            log.exception("webhook %s for job %s failed", row.event, row.job_id)
+        finally:
+            self._slots.release()
 
     def _try(self, row: WebhookDelivery) -> str | None:
         """None when delivered, else why not."""
-        host = urlsplit(row.url).hostname or ""
-        if not self.ctx.settings.allow_private_urls and not _public_host(host):
-            return f"{host} does not resolve to public addresses only"
         raw = row.body.encode()
+        headers = {**signed_headers(row.secret, raw), "User-Agent": "ugen-engine-api"}
         try:
-            response = self.client.post(row.url, content=raw, headers=signed_headers(row.secret, raw))
-        except httpx.HTTPError as exc:
+            status = post_to_public(row.url, raw, headers, timeout_s=self.ctx.settings.webhook_timeout_s,
+                                    allow_private=self.ctx.settings.allow_private_urls)
+        except PublicHttpRefused as exc:
+            return str(exc)[:500]
+        except (OSError, http.client.HTTPException) as exc:
             return f"{type(exc).__name__}: {exc}"[:500]
-        return None if 200 <= response.status_code < 300 else f"HTTP {response.status_code}"
+        return None if 200 <= status < 300 else f"HTTP {status}"
 
     def _finish(self, row_id: int, problem: str | None) -> None:
         delays = self.ctx.settings.webhook_retry_delays_s

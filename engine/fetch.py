@@ -7,17 +7,15 @@ Only http(s) URLs to public addresses are fetched (plus local files when a local
 The host is resolved here, every address it resolves to is checked, and the connection goes
 to a checked address, so a second DNS answer cannot send it elsewhere (DNS rebinding); TLS
 still verifies the certificate against the host name. Redirects are followed here and each
-hop is checked again. One deadline, `limits.timeout_s`, covers the whole fetch.
+hop is checked again. One deadline, `limits.timeout_s`, covers the whole fetch. The checked
+resolve and connect live in engine/public_http.py, which the API's webhooks use too.
 """
 
 from __future__ import annotations
 
 import http.client
-import ipaddress
 import socket
 import ssl
-import threading
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote, urljoin, urlsplit
@@ -25,15 +23,13 @@ from urllib.request import url2pathname
 
 from engine.errors import (ProductImageForbidden, ProductImageInvalid, ProductImageTimeout,
                            ProductImageTooLarge, ProductImageUnreachable, UGenError)
+from engine.public_http import (METADATA_HOSTNAMES, Deadline, IpAddress, Watchdog, address_problem, connect_first,
+                                resolve_within, secure)
 from engine.settings import FetchLimits
 
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
-# Names that reach cloud metadata services whatever a given resolver says about them.
-METADATA_HOSTNAMES = frozenset({"metadata", "metadata.google.internal", "metadata.goog",
-                                "instance-data", "instance-data.ec2.internal"})
 CHUNK_BYTES = 64 * 1024
 URL_SAFE = "/%:@!$&'()*+,;=?~"  # left as they are in a request path or query
-IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
 @dataclass(frozen=True)
@@ -48,20 +44,11 @@ class _Target:
     shown: str  # safe to show: no credentials, no query
 
 
-class _Deadline:
-    def __init__(self, timeout_s: float) -> None:
-        self.timeout_s = timeout_s
-        self._end = time.monotonic() + timeout_s
-
-    def remaining(self) -> float:
-        return max(0.0, self._end - time.monotonic())
-
-
 def fetch_image_bytes(source: str, *, limits: FetchLimits, allow_local_files: bool) -> bytes:
     """The bytes at `source`: an http(s) URL, or a local path / file:// URL when allowed."""
     if allow_local_files and urlsplit(source).scheme.lower() in ("", "file"):
         return _read_local(source, limits.max_bytes)
-    deadline = _Deadline(limits.timeout_s)
+    deadline = Deadline(limits.timeout_s)
     target = _parse_url(source)
     for _ in range(limits.max_redirects + 1):
         addresses = _checked_addresses(target, limits, deadline)
@@ -133,14 +120,14 @@ def _shown(url: str) -> str:
 
 
 def _checked_addresses(target: _Target, limits: FetchLimits,
-                       deadline: _Deadline) -> list[IpAddress]:
+                       deadline: Deadline) -> list[IpAddress]:
     """Every address the host resolves to; ProductImageForbidden if any is not public."""
     if target.host in METADATA_HOSTNAMES:
         raise _error(ProductImageForbidden, target.shown, "names a cloud metadata service",
                      host=target.host)
     addresses = _resolve(target, deadline)
     for address in addresses:
-        reason = None if limits.allow_private_addresses else _address_problem(address)
+        reason = None if limits.allow_private_addresses else address_problem(address)
         if reason is not None:
             raise _error(ProductImageForbidden, target.shown,
                          f"resolves to a non-public address ({address}: {reason})",
@@ -148,66 +135,26 @@ def _checked_addresses(target: _Target, limits: FetchLimits,
     return addresses
 
 
-def _resolve(target: _Target, deadline: _Deadline) -> list[IpAddress]:
+def _resolve(target: _Target, deadline: Deadline) -> list[IpAddress]:
     try:
-        infos = _getaddrinfo_within(target.host, target.port, deadline.remaining())
+        return resolve_within(target.host, target.port, deadline)
     except (OSError, UnicodeError) as exc:
         if isinstance(exc, TimeoutError) or getattr(exc, "errno", None) == socket.EAI_AGAIN:
             raise _error(ProductImageTimeout, target.shown,
                          "has a host name that did not resolve in time") from exc
         raise _error(ProductImageUnreachable, target.shown, "has a host name that does not resolve",
                      host=target.host) from exc
-    # Scope ids ("fe80::1%eth0") are dropped: the address itself is what gets checked.
-    found = [ipaddress.ip_address(info[4][0].partition("%")[0]) for info in infos]
-    return list(dict.fromkeys(found))
-
-
-def _getaddrinfo_within(host: str, port: int, timeout_s: float) -> list[tuple]:
-    """socket.getaddrinfo has no timeout of its own: it runs in a daemon thread that is left
-    behind, not stopped, when time runs out."""
-    outcome: list[list[tuple] | OSError | UnicodeError] = []
-
-    def lookup() -> None:
-        try:
-            outcome.append(socket.getaddrinfo(host, port, type=socket.SOCK_STREAM))
-        except (OSError, UnicodeError) as exc:
-            outcome.append(exc)
-
-    worker = threading.Thread(target=lookup, name="ugen-fetch-dns", daemon=True)
-    worker.start()
-    worker.join(timeout_s)
-    if not outcome:
-        raise TimeoutError(f"resolving {host} took longer than {timeout_s:.1f} s")
-    if isinstance(outcome[0], (OSError, UnicodeError)):
-        raise outcome[0]
-    return outcome[0]
-
-
-def _address_problem(address: IpAddress) -> str | None:
-    """Why `address` must not be fetched from, or None for a public unicast address."""
-    if isinstance(address, ipaddress.IPv6Address):
-        embedded = address.ipv4_mapped or address.sixtofour
-        if address in ipaddress.ip_network("64:ff9b::/96"):  # NAT64 carries an IPv4 address
-            embedded = ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
-        if embedded is not None:
-            return _address_problem(embedded)
-    checks = (("unspecified", address.is_unspecified), ("loopback", address.is_loopback),
-              ("link-local", address.is_link_local), ("multicast", address.is_multicast),
-              ("carrier-grade NAT", address in ipaddress.ip_network("100.64.0.0/10")),
-              ("private", address.is_private), ("reserved", address.is_reserved),
-              ("non-public", not address.is_global))
-    return next((reason for reason, hit in checks if hit), None)
 
 
 def _fetch_hop(target: _Target, addresses: list[IpAddress], limits: FetchLimits,
-               deadline: _Deadline) -> tuple[bytes, str | None]:
+               deadline: Deadline) -> tuple[bytes, str | None]:
     """(body, None) for an image, (b"", location) for a redirect."""
     sock = _connect(target, addresses, deadline)
-    watchdog = _Watchdog(sock, deadline)
+    watchdog = Watchdog(sock, deadline)
     connection = http.client.HTTPConnection(target.host, target.port)
     try:
         if target.scheme == "https":
-            sock = _secure(sock, target, watchdog)
+            sock = secure(sock, target.host, watchdog)
         connection.sock = sock  # connected to the checked address: no second lookup
         connection.request("GET", target.request_path, headers=_headers(target))
         response = connection.getresponse()
@@ -222,48 +169,11 @@ def _fetch_hop(target: _Target, addresses: list[IpAddress], limits: FetchLimits,
         sock.close()
 
 
-def _connect(target: _Target, addresses: list[IpAddress], deadline: _Deadline) -> socket.socket:
-    errors: list[OSError] = []
-    for address in addresses:  # all checked already; the first that answers is used
-        try:
-            return socket.create_connection((str(address), target.port), deadline.remaining())
-        except OSError as exc:
-            errors.append(exc)
-    raise _network_error(errors[-1], target, deadline) from errors[-1]
-
-
-def _secure(sock: socket.socket, target: _Target, watchdog: _Watchdog) -> ssl.SSLSocket:
-    """TLS over the connected socket, with SNI and certificate checks against the host name."""
-    tls = ssl.create_default_context().wrap_socket(
-        sock, server_hostname=target.host, do_handshake_on_connect=False)
-    watchdog.sock = tls  # the handshake is read under the same hard deadline
-    try:
-        tls.do_handshake()
-    except OSError:
-        tls.close()  # the plain socket was handed over to `tls`: this is the one to close
-        raise
-    return tls
-
-
-class _Watchdog:
-    """Wakes a blocked read at the deadline: socket timeouts apply per call, so a server
-    dripping a byte at a time could otherwise stretch the fetch far past it."""
-
-    def __init__(self, sock: socket.socket, deadline: _Deadline) -> None:
-        self.sock = sock
-        self._timer = threading.Timer(deadline.remaining(), self._fire)
-        self._timer.daemon = True
-        self._timer.start()
-
-    def _fire(self) -> None:
-        # The plain socket's shutdown, not SSLSocket's: it wakes the reader and leaves TLS alone.
-        try:
-            socket.socket.shutdown(self.sock, socket.SHUT_RDWR)
-        except OSError:
-            pass  # already closed: the fetch ended by itself and there is nothing to stop
-
-    def cancel(self) -> None:
-        self._timer.cancel()
+def _connect(target: _Target, addresses: list[IpAddress], deadline: Deadline) -> socket.socket:
+    try:  # all checked already; the first that answers is used
+        return connect_first(addresses, target.port, deadline)
+    except OSError as exc:
+        raise _network_error(exc, target, deadline) from exc
 
 
 def _headers(target: _Target) -> dict[str, str]:
@@ -292,7 +202,7 @@ def _redirect_or_raise(response: http.client.HTTPResponse, target: _Target) -> s
 
 
 def _read_body(response: http.client.HTTPResponse, target: _Target, limits: FetchLimits,
-               deadline: _Deadline) -> bytes:
+               deadline: Deadline) -> bytes:
     declared, limit = response.length, limits.max_bytes  # length is None when chunked
     if declared is not None and declared > limit:
         raise _error(ProductImageTooLarge, target.shown, f"declares more than {limit} bytes",
@@ -312,7 +222,7 @@ def _read_body(response: http.client.HTTPResponse, target: _Target, limits: Fetc
     return b"".join(chunks)
 
 
-def _network_error(exc: Exception, target: _Target, deadline: _Deadline) -> UGenError:
+def _network_error(exc: Exception, target: _Target, deadline: Deadline) -> UGenError:
     shown = target.shown
     if isinstance(exc, TimeoutError) or deadline.remaining() <= 0:
         return _error(ProductImageTimeout, shown, f"did not answer within {deadline.timeout_s:g} s",

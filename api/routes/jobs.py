@@ -18,6 +18,7 @@ from api.auth import CurrentPrincipal
 from api.context import Ctx
 from api.errors import error_responses
 from api.jobs import cancel_job, create_job, get_job, retry_job
+from api.links import Links
 from api.schemas import JobOut, Page, Paging
 from api.tables import Job
 from engine.spec import JobSpec
@@ -39,11 +40,11 @@ def job_request_schema() -> tuple[dict[str, Any], dict[str, Any]]:
     return schema, defs
 
 
-def job_out(job: Job) -> JobOut:
+def job_out(job: Job, links: Links) -> JobOut:
+    """The job as shown: its file links signed now when the API signs them (api/links.py)."""
     error = job.error or None
     return JobOut(job_id=job.id, status=job.status, current_stage=job.current_stage,
-                  progress_percent=job.progress_percent, final_video_url=job.final_video_url,
-                  thumbnail_url=job.thumbnail_url, captions_url=job.captions_url, duration_s=job.duration_s,
+                  progress_percent=job.progress_percent, **links.for_job(job), duration_s=job.duration_s,
                   width=job.width, height=job.height, size_bytes=job.size_bytes,
                   credits_reserved=job.credits_reserved, credits_consumed=job.credits_consumed,
                   error=error, error_message=error["message"] if error else None, attempt=job.attempt,
@@ -60,7 +61,7 @@ def create(response: Response, raw: Annotated[Any, Body()], principal: CurrentPr
            ctx: Ctx) -> JobOut:
     job, created = create_job(ctx, principal.account_id, raw)
     response.status_code = 201 if created else 200
-    return job_out(job)
+    return job_out(job, ctx.links)
 
 
 @router.get("", response_model=Page[JobOut], responses=error_responses(401, 403))
@@ -71,20 +72,20 @@ def list_jobs(params: Paging, principal: CurrentPrincipal, ctx: Ctx,
         total = db.scalar(select(func.count()).select_from(Job).where(*where))
         rows = db.scalars(select(Job).where(*where).order_by(Job.created_at.desc(), Job.id)
                           .offset(params.offset).limit(params.page_size)).all()
-        return Page[JobOut].of([job_out(j) for j in rows], total, params)
+        return Page[JobOut].of([job_out(j, ctx.links) for j in rows], total, params)
 
 
 @router.get("/{job_id}", response_model=JobOut, responses=error_responses(401, 403, 404))
 def get(job_id: str, principal: CurrentPrincipal, ctx: Ctx) -> JobOut:
     with ctx.session() as db:
-        return job_out(get_job(db, principal.account_id, job_id))
+        return job_out(get_job(db, principal.account_id, job_id), ctx.links)
 
 
 @router.post("/{job_id}/cancel", response_model=JobOut, responses=error_responses(401, 403, 404, 409))
 def cancel(job_id: str, principal: CurrentPrincipal, ctx: Ctx) -> JobOut:
-    return job_out(cancel_job(ctx, principal.account_id, job_id))
+    return job_out(cancel_job(ctx, principal.account_id, job_id), ctx.links)
 
 
 @router.post("/{job_id}/retry", response_model=JobOut, responses=error_responses(401, 402, 403, 404, 409, 429))
 def retry(job_id: str, principal: CurrentPrincipal, ctx: Ctx) -> JobOut:
-    return job_out(retry_job(ctx, principal.account_id, job_id))
+    return job_out(retry_job(ctx, principal.account_id, job_id), ctx.links)

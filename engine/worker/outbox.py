@@ -7,8 +7,10 @@
     relay = Relay(redis, callback_timeout_s=10, max_backoff_s=30); relay.start()
 
 Each job has one ordered list of signed-on-delivery event bodies. An event leaves the list only
-when the API answered 2xx (or refused it for good with a 4xx), so a terminal event survives an
-API outage and a worker restart: any worker's relay picks up a job whose events are due.
+when the API answered 2xx, or refused it (engine/worker/refusals.py: a refused terminal event is
+kept and retried while the outbox lives, then dead-lettered, never dropped), so a terminal event
+survives an API outage, a clock or secret mismatch and a worker restart: any worker's relay picks
+up a job whose events are due.
 One relay at a time delivers a job's list (a lock with a token), so events arrive in order.
 
 `append` and `finish` are single Lua calls that number the event (`seq`, per job, across
@@ -30,11 +32,11 @@ import redis
 
 from engine.reporting import signed_headers
 from engine.worker.idempotency import JobKeys, JobResult, Lease, LeaseLost
+from engine.worker.refusals import REFUSED, DeadLetters, Verdict, is_terminal, verdict
 
 log = logging.getLogger(__name__)
 
 PENDING = "ugen:outbox"  # sorted set: job id -> when its next delivery is due (ms)
-RETRY_STATUSES = frozenset({408, 425, 429})
 
 NUMBER = """
 local seq = redis.call('HINCRBY', KEYS[1], 'seq', 1)
@@ -120,9 +122,9 @@ class Outbox:
         return [json.loads(raw) for raw in self.client.lrange(JobKeys(job_id).events, 0, -1)]
 
 
-def post_event(url: str, raw_body: bytes, headers: dict[str, str], *, timeout_s: float) -> int:
-    """POSTs one event; returns the HTTP status. Redirects are not followed: a POST that is
-    redirected is not delivered."""
+def post_event(url: str, raw_body: bytes, headers: dict[str, str], *, timeout_s: float) -> tuple[int, bytes]:
+    """POSTs one event; returns the HTTP status and the start of the answer. Redirects are not
+    followed: a POST that is redirected is not delivered."""
     parts = urlsplit(url)
     conn_type = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
     conn = conn_type(parts.hostname, parts.port, timeout=timeout_s)
@@ -130,10 +132,18 @@ def post_event(url: str, raw_body: bytes, headers: dict[str, str], *, timeout_s:
         path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         conn.request("POST", path, body=raw_body, headers={**headers, "User-Agent": "ugen-engine-worker"})
         response = conn.getresponse()
-        response.read(64 * 1024)
-        return response.status
+        return response.status, response.read(64 * 1024)
     finally:
         conn.close()
+
+
+def _reason(answer: bytes) -> str:
+    """The API's own words for a refusal (its error code and details), for the log."""
+    try:
+        error = json.loads(answer).get("error") or {}
+        return f"{error.get('code')}: {error.get('message')} {json.dumps(error.get('details') or {})}"[:300]
+    except (ValueError, AttributeError):
+        return answer[:200].decode(errors="replace")
 
 
 class Relay:
@@ -144,6 +154,7 @@ class Relay:
         self.client, self.timeout_s, self.max_backoff_s, self.poll_s = (
             client, callback_timeout_s, max_backoff_s, poll_s)
         self._pop = client.register_script(POP_IF_HEAD)
+        self.dead_letters = DeadLetters(client)
         self._wake, self._stop = threading.Event(), threading.Event()
         self._thread: threading.Thread | None = None
         self._own: set[str] = set()  # jobs whose events this process queued
@@ -209,43 +220,69 @@ class Relay:
 
     def _drain(self, job_id: str, keys: JobKeys, lock: Lease) -> int:
         url, secret = (v.decode() if v else "" for v in self.client.hmget(keys.state, "callback_url", "secret"))
-        if not url:
-            log.error("job %s has events but no callback URL on record; dropping them", job_id)
         sent = 0
         while not self._stop.is_set() and (head := self.client.lindex(keys.events, 0)) is not None:
             if not lock.renew():  # held past its ttl: another relay may be on this job now
                 return sent
-            if url and not self._send(job_id, url, secret, head):
+            outcome = self._send(job_id, url, secret, head)
+            if outcome is Verdict.RETRY or (outcome is Verdict.HOLD and self._outlives_backoff(job_id, keys)):
                 self._back_off(job_id, keys)
                 return sent
+            if outcome is Verdict.HOLD:  # still refused as its outbox ends: keep it where it stays
+                self.dead_letters.add(job_id, head, why="refused until its outbox expired")
+                REFUSED.labels("expired", "dead_lettered").inc()
+                log.error("job %s: its terminal event was refused until its outbox expired; dead-lettered", job_id)
             self._pop(keys=[keys.events, PENDING], args=[head, job_id])
             self.client.hset(keys.state, "failures", 0)
-            sent += 1
+            sent += outcome is Verdict.DELIVERED
         if self.client.llen(keys.events) == 0:
             self._pop(keys=[keys.events, PENDING], args=["", job_id])
             with self._own_lock:
                 self._own.discard(job_id)
         return sent
 
-    def _send(self, job_id: str, url: str, secret: str, raw: bytes) -> bool:
-        """True when the event is done with: delivered, or refused by the API for good."""
+    def _send(self, job_id: str, url: str, secret: str, raw: bytes) -> Verdict:
+        terminal = is_terminal(raw)
         if urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).hostname:
-            log.error("job %s: callback URL %r is not http(s); event dropped", job_id, url)
-            return True
+            return self._unsendable(job_id, raw, terminal, why=f"callback URL {url!r} is not http(s)")
         try:
-            status = post_event(url, raw, signed_headers(secret, raw), timeout_s=self.timeout_s)
+            status, answer = post_event(url, raw, signed_headers(secret, raw), timeout_s=self.timeout_s)
         except (OSError, http.client.HTTPException) as exc:  # refused, reset, timed out, garbled
             log.info("event for job %s not delivered: %s", job_id, exc)
-            return False
-        if 200 <= status < 300:
-            return True
-        if 400 <= status < 500 and status not in RETRY_STATUSES:
-            log.error("API refused an event for job %s with HTTP %d; dropped", job_id, status)
-            return True
-        log.info("event for job %s got HTTP %d; will retry", job_id, status)
-        return False
+            return Verdict.RETRY
+        outcome = verdict(status, terminal=terminal)
+        if outcome is Verdict.RETRY:
+            log.info("event for job %s got HTTP %d; will retry", job_id, status)
+        elif outcome is not Verdict.DELIVERED:
+            self._refused(job_id, raw, status, outcome, reason=_reason(answer))
+        return outcome
+
+    def _refused(self, job_id: str, raw: bytes, status: int, outcome: Verdict, *, reason: str) -> None:
+        then = {Verdict.HOLD: "kept", Verdict.DROP: "dropped", Verdict.DEAD: "dead_lettered"}[outcome]
+        REFUSED.labels(str(status), then).inc()
+        kind = "terminal" if outcome is not Verdict.DROP else "progress"
+        log.error("API refused the %s event for job %s with HTTP %d (%s); %s", kind, job_id, status, reason,
+                  then.replace("_", " "))
+        if outcome is Verdict.DEAD:
+            self.dead_letters.add(job_id, raw, why=f"HTTP {status}: {reason}")
+
+    def _unsendable(self, job_id: str, raw: bytes, terminal: bool, *, why: str) -> Verdict:
+        log.error("job %s: %s; its %s event is %s", job_id, why, "terminal" if terminal else "progress",
+                  "moved to the dead-letter list" if terminal else "dropped")
+        if terminal:
+            self.dead_letters.add(job_id, raw, why=why)
+        return Verdict.DEAD if terminal else Verdict.DROP
+
+    def _delay_s(self, keys: JobKeys, *, failures: int | None = None) -> float:
+        failures = failures if failures is not None else int(self.client.hget(keys.state, "failures") or 0) + 1
+        return min(self.max_backoff_s, 0.5 * 2 ** min(failures - 1, 16))
+
+    def _outlives_backoff(self, job_id: str, keys: JobKeys) -> bool:
+        """Whether the job's events are still in Redis at the next try (PTTL -1: no expiry)."""
+        left_ms = self.client.pttl(keys.events)
+        return left_ms == -1 or left_ms > _ms(self._delay_s(keys) + self.timeout_s)
 
     def _back_off(self, job_id: str, keys: JobKeys) -> None:
         failures = self.client.hincrby(keys.state, "failures", 1)
-        delay_s = min(self.max_backoff_s, 0.5 * 2 ** min(failures - 1, 16))
+        delay_s = self._delay_s(keys, failures=failures)
         self.client.zadd(PENDING, {job_id: _ms(time.time() + delay_s)}, xx=True)

@@ -23,6 +23,7 @@ import sys
 import threading
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
@@ -55,13 +56,15 @@ class Account:
 
 
 class ApiServer:
-    def __init__(self, database_url: str, work_dir: Path, **env: str) -> None:
-        self.port = free_port()
+    def __init__(self, database_url: str, work_dir: Path, *, port: int | None = None,
+                 callback_secret: str | None = None, **env: str) -> None:
+        """`port` and `callback_secret` let a second server stand in for a first one."""
+        self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.callback_secret = secrets.token_hex(32)
+        self.callback_secret = callback_secret or secrets.token_hex(32)
         self.jwt_secret = secrets.token_hex(32)
         self.queue = env.get("UGEN_QUEUE", f"api-test-{uuid.uuid4().hex[:8]}")
-        self.log_path = work_dir / f"api-{self.port}.log"
+        self.log_path = work_dir / f"api-{self.port}-{uuid.uuid4().hex[:6]}.log"
         self.env = {**os.environ, "UGEN_API_DATABASE_URL": database_url, "UGEN_API_PORT": str(self.port),
                     "UGEN_API_ADMIN_TOKEN": ADMIN_TOKEN, "UGEN_API_JWT_SECRET": self.jwt_secret,
                     "UGEN_API_CALLBACK_SECRET": self.callback_secret, "UGEN_BROKER_URL": REDIS_URL,
@@ -84,6 +87,20 @@ class ApiServer:
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def pause(self, seconds: float) -> None:
+        """Stops the server's processes for `seconds`, as a loaded machine does to a busy one."""
+        with self.frozen():
+            time.sleep(seconds)
+
+    @contextlib.contextmanager
+    def frozen(self) -> Iterator[None]:
+        """The server's processes stopped (SIGSTOP) for the block, then resumed."""
+        os.killpg(self.process.pid, signal.SIGSTOP)
+        try:
+            yield
+        finally:
+            os.killpg(self.process.pid, signal.SIGCONT)
 
     def stop(self) -> None:
         for client in self.clients:
@@ -152,11 +169,12 @@ class Delivery:
 
 
 class WebhookReceiver(_Server):
-    """Records every POST with its arrival time; answers 500 to the first `fail_first` ones."""
+    """Records every POST with its arrival time; answers 500 to the first `fail_first` ones, and
+    every answer after `delay_s` (a slow receiver)."""
 
-    def __init__(self, secret: str | None, *, fail_first: int = 0) -> None:
+    def __init__(self, secret: str | None, *, fail_first: int = 0, delay_s: float = 0.0) -> None:
         super().__init__()
-        self.secret, self.fail_first = secret, fail_first
+        self.secret, self.fail_first, self.delay_s = secret, fail_first, delay_s
         self.deliveries: list[Delivery] = []
         self._lock = threading.Lock()
 
@@ -169,6 +187,7 @@ class WebhookReceiver(_Server):
         with self._lock:
             self.deliveries.append(Delivery(time.monotonic(), raw, {k.lower(): v for k, v in handler.headers.items()}))
             failing = len(self.deliveries) <= self.fail_first
+        time.sleep(self.delay_s)
         reply(handler, 500 if failing else 200, b"{}", "application/json")
 
     def signed_correctly(self, delivery: Delivery) -> bool:

@@ -6,7 +6,7 @@ import time
 
 import httpx
 
-from tests.api.support import ApiServer, completed, event, job_body
+from tests.api.support import ApiServer, completed, event, failed, job_body
 
 
 def test_a_processing_event_moves_the_job_on_and_its_percent_never_goes_back(server: ApiServer, account):
@@ -83,7 +83,7 @@ def test_a_repeated_seq_is_ignored(server: ApiServer, account):
 def test_a_repeated_terminal_event_changes_nothing(server: ApiServer, account):
     job_id = account.client.post("/api/v1/jobs", json=job_body()).json()["job_id"]
     server.post_event(completed(job_id, 3))
-    assert server.post_event(completed(job_id, 3)).json() == {"accepted": False, "reason": "duplicate"}
+    assert server.post_event(completed(job_id, 3)).json() == {"accepted": False, "reason": "job_finished"}
     assert server.post_event(completed(job_id, 4)).json() == {"accepted": False, "reason": "job_finished"}
     assert account.client.get("/api/v1/credits/balance").json()["available_credits"] == 930
 
@@ -98,6 +98,29 @@ def test_events_of_an_earlier_attempt_are_ignored_after_a_retry(server: ApiServe
     assert account.client.get(f"/api/v1/jobs/{job_id}").json()["status"] == "queued"
     assert server.post_event(event(job_id, 3, attempt=2)).json()["accepted"] is True
     assert account.client.get(f"/api/v1/jobs/{job_id}").json()["status"] == "processing"
+
+
+def test_a_retrys_events_numbered_from_1_again_are_applied(server: ApiServer, account):
+    # The worker numbers events in Redis; a Redis restarted without persistence, or a numbering
+    # that expired, starts the next attempt at 1 while the API saw 40 from the first.
+    job_id = account.client.post("/api/v1/jobs", json=job_body()).json()["job_id"]
+    for seq in range(1, 40):
+        server.post_event(event(job_id, seq, percent=seq))
+    server.post_event(failed(job_id, 40))
+    assert account.client.post(f"/api/v1/jobs/{job_id}/retry").status_code == 200
+    assert server.post_event(event(job_id, 1, attempt=2, percent=10)).json() == {"accepted": True, "reason": None}
+    assert account.client.get(f"/api/v1/jobs/{job_id}").json()["status"] == "processing"
+    assert server.post_event(completed(job_id, 12, attempt=2)).json()["accepted"] is True
+    job = account.client.get(f"/api/v1/jobs/{job_id}").json()
+    assert (job["status"], job["credits_reserved"], job["credits_consumed"]) == ("completed", 0, 70)
+
+
+def test_a_terminal_event_is_applied_whatever_its_seq_while_the_job_has_not_ended(server: ApiServer, account):
+    job_id = account.client.post("/api/v1/jobs", json=job_body()).json()["job_id"]
+    server.post_event(event(job_id, 30, percent=60))
+    assert server.post_event(event(job_id, 2, percent=70)).json()["reason"] == "duplicate"
+    assert server.post_event(completed(job_id, 2)).json()["accepted"] is True
+    assert account.client.get(f"/api/v1/jobs/{job_id}").json()["status"] == "completed"
 
 
 def test_only_a_failed_job_can_be_retried(server: ApiServer, account):

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import itertools
 import secrets
+import socket
 import time
+from collections import Counter
 from collections.abc import Iterator
 
 import pytest
 
-from api.webhooks import url_problem
+from api.context import AppContext
+from api.settings import ApiSettings
+from api.tables import WebhookDelivery
+from api.webhooks import WebhookSender, url_problem
 from tests.api.support import ApiServer, WebhookReceiver, completed, failed, job_body
 
 
@@ -126,3 +131,88 @@ def test_a_receiver_that_recovers_gets_the_webhook_once(server: ApiServer, accou
         assert len(receiver.deliveries) == 2 and tries[0].raw == tries[1].raw
     finally:
         receiver.stop()
+
+
+def sender_for(tmp_path, **settings) -> WebhookSender:
+    ctx = AppContext.build(ApiSettings(database_url=f"sqlite:///{tmp_path}/api.sqlite3", webhook_timeout_s=1,
+                                       **settings))
+    return WebhookSender(ctx)
+
+
+def delivery_to(url: str) -> WebhookDelivery:
+    return WebhookDelivery(job_id="job-1", event="job.completed", url=url, secret="s", body='{"event":"job.completed"}')
+
+
+def test_a_webhook_goes_only_to_the_address_that_was_checked(tmp_path, monkeypatch, receiver):
+    # DNS rebinding: the name answers a public address for the check, then loopback.
+    real_getaddrinfo, answers = socket.getaddrinfo, []
+
+    def rebinding(host, port, *args, **kwargs):
+        if host != "hooks.rebind.test":
+            return real_getaddrinfo(host, port, *args, **kwargs)
+        address = "93.184.215.14" if not answers else "127.0.0.1"
+        answers.append(address)
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, port or 0))]
+
+    monkeypatch.setattr(socket, "getaddrinfo", rebinding)
+    problem = sender_for(tmp_path, allow_private_urls=False)._try(
+        delivery_to(f"http://hooks.rebind.test:{receiver.port}/hooks/ugen"))
+    assert receiver.deliveries == [], "the webhook reached a loopback address after the check"
+    assert problem is not None and answers == ["93.184.215.14"]
+
+
+def test_a_webhook_ignores_proxy_variables(tmp_path, monkeypatch, receiver):
+    proxy = WebhookReceiver(None).start()  # would record what a proxy in the environment was sent
+    try:
+        for name in ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "ALL_PROXY"):
+            monkeypatch.setenv(name, f"http://127.0.0.1:{proxy.port}")
+        assert sender_for(tmp_path, allow_private_urls=True)._try(delivery_to(receiver.url)) is None
+        assert len(receiver.deliveries) == 1 and proxy.deliveries == []
+    finally:
+        proxy.stop()
+
+
+def complete_jobs(server: ApiServer, account, count: int) -> list[str]:
+    job_ids = []
+    for _ in range(count):  # one at a time: the account's concurrency limit is 5
+        job_ids.append(account.client.post("/api/v1/jobs", json=job_body()).json()["job_id"])
+        assert server.post_event(completed(job_ids[-1], 1)).json()["accepted"] is True
+    return job_ids
+
+
+def test_a_slow_receiver_does_not_delay_other_tenants_webhooks(server: ApiServer):
+    slow, fast = WebhookReceiver(None, delay_s=5).start(), WebhookReceiver(None).start()
+    try:
+        patient, other = server.new_account(), server.new_account()
+        configure(patient, slow)
+        configure(other, fast)
+        complete_jobs(server, patient, 3)
+        finished = time.monotonic()
+        [job_id] = complete_jobs(server, other, 1)
+        [delivery] = fast.wait_for(1, timeout_s=20)
+        assert delivery.body["job_id"] == job_id and delivery.at_s - finished < 3, delivery.at_s - finished
+    finally:
+        slow.stop()
+        fast.stop()
+
+
+def test_two_replicas_never_send_the_same_webhook_twice(new_database, api_logs):
+    # The second replica shares the first one's database: both senders see every row. It is
+    # held still while the jobs end, so that all their webhooks are due when it looks.
+    database_url = new_database()  # of their own: no other server's sender takes these rows
+    first = ApiServer(database_url, api_logs).start()
+    second = ApiServer(database_url, api_logs, callback_secret=first.callback_secret).start()
+    slow = WebhookReceiver(None, delay_s=5).start()
+    try:
+        account = first.new_account()
+        configure(account, slow)
+        with second.frozen():
+            job_ids = complete_jobs(first, account, 9)
+        slow.wait_for(9, timeout_s=90)
+        time.sleep(12)
+        sent = Counter(d.body["job_id"] for d in slow.deliveries)
+        assert sent == Counter(job_ids), sent
+    finally:
+        slow.stop()
+        second.stop()
+        first.stop()

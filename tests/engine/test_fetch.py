@@ -312,8 +312,8 @@ def test_too_many_redirects_are_unreachable(server: LocalServer):
 def test_a_redirect_to_a_forbidden_place_is_refused_before_connecting(
         server: LocalServer, monkeypatch: pytest.MonkeyPatch, location: str):
     # The test server's 127.0.0.1 counts as public; every other address is checked for real.
-    real_check, real_connect, connected = fetch._address_problem, fetch._connect, []
-    monkeypatch.setattr(fetch, "_address_problem",
+    real_check, real_connect, connected = fetch.address_problem, fetch._connect, []
+    monkeypatch.setattr(fetch, "address_problem",
                         lambda address: None if str(address) == "127.0.0.1" and not connected
                         else real_check(address))
     monkeypatch.setattr(fetch, "_connect", lambda target, addresses, deadline: (

@@ -5,11 +5,14 @@
         s3.client().create_bucket(Bucket="renders")
 
 Every port is picked free and bound to 127.0.0.1 only; the server runs without credentials
-checks (none configured), so any key pair signs. Its process is killed on exit.
+checks (none configured), so any key pair signs, unless `check_credentials=True`: then only
+ACCESS signs, and it checks signatures and the expiry of presigned links. Its process is killed
+on exit.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -38,8 +41,8 @@ def weed_binary() -> str:
 
 
 class SeaweedS3:
-    def __init__(self, data_dir: Path) -> None:
-        self.data_dir = data_dir
+    def __init__(self, data_dir: Path, *, check_credentials: bool = False) -> None:
+        self.data_dir, self.check_credentials = data_dir, check_credentials
         self.port = free_port()
         self.grpc: dict[str, int] = {}
         self.process: subprocess.Popen | None = None
@@ -57,7 +60,16 @@ class SeaweedS3:
                 f"-volume.port={ports['volume']}", f"-volume.port.grpc={grpc['volume']}",
                 "-filer", f"-filer.port={ports['filer']}", f"-filer.port.grpc={grpc['filer']}",
                 "-s3", f"-s3.port={self.port}", f"-s3.port.grpc={grpc['s3']}",
-                "-s3.port.iceberg=0", "-s3.port.lance=0", "-volume.max=8", "-master.volumeSizeLimitMB=64"]
+                "-s3.port.iceberg=0", "-s3.port.lance=0", "-volume.max=8", "-master.volumeSizeLimitMB=64",
+                *([f"-s3.config={self._identities()}"] if self.check_credentials else [])]
+
+    def _identities(self) -> Path:
+        path = self.data_dir / "s3-identities.json"
+        path.write_text(json.dumps({"identities": [{
+            "name": "test", "credentials": [{"accessKey": ACCESS["aws_access_key_id"],
+                                             "secretKey": ACCESS["aws_secret_access_key"]}],
+            "actions": ["Admin", "Read", "Write", "List", "Tagging"]}]}))
+        return path
 
     def start(self, *, timeout_s: float = 60) -> SeaweedS3:
         self.data_dir.mkdir(parents=True, exist_ok=True)

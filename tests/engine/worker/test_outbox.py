@@ -9,11 +9,13 @@ import time
 import uuid
 
 import pytest
+from prometheus_client import REGISTRY
 
 from engine.errors import ProductImageUnreachable
 from engine.reporting import ProgressReporter, encode, failed_event, processing_event, sign, signed_headers
 from engine.worker.idempotency import Lease, ResultStore
 from engine.worker.outbox import PENDING, Outbox, Relay
+from engine.worker.refusals import DeadLetters
 
 pytest_plugins = ["tests.support.fixtures"]  # real Redis, RabbitMQ, S3, API
 
@@ -129,10 +131,66 @@ def test_the_relay_delivers_signed_events_in_order_and_retries_while_the_api_is_
     assert redis_client.zscore(PENDING, job) is None
 
 
-def test_the_relay_drops_an_event_the_api_refuses_for_good(outbox, redis_client, api):
+def test_the_relay_drops_a_progress_event_the_api_refuses(outbox, redis_client, api):
     job = job_id()
     outbox.register(job, callback_url=api.url, secret=api.secret)
     api.status = 422
     outbox.append(job, event(job, "prepare", 1.0))
     Relay(redis_client, callback_timeout_s=2, max_backoff_s=0.2).deliver_due()
     assert outbox.pending(job) == [] and api.for_job(job) == []
+
+
+def completed(job: str) -> dict:
+    return {**event(job, "complete", 100.0), "status": "completed"}
+
+
+def deliver_until(relay: Relay, done, *, timeout_s: float) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not done() and time.monotonic() < deadline:
+        relay.deliver_due()
+        time.sleep(0.05)
+
+
+def refused(status: str, then: str) -> float:
+    return REGISTRY.get_sample_value("ugen_events_refused_total", {"status": status, "then": then}) or 0.0
+
+
+@pytest.mark.parametrize("status", [401, 403, 404])
+def test_a_terminal_event_refused_for_a_fixable_reason_is_kept_until_the_api_takes_it(
+        outbox, redis_client, api, status):
+    job = job_id()
+    outbox.register(job, callback_url=api.url, secret=api.secret)
+    relay = Relay(redis_client, callback_timeout_s=2, max_backoff_s=0.2)
+    before = refused(str(status), "kept"), refused(str(status), "dropped")
+    api.status = status
+    outbox.append(job, event(job, "generation", 50.0))
+    outbox.finish(job, completed(job), delivery_attempt=1)
+    deliver_until(relay, lambda: refused(str(status), "kept") >= before[0] + 3, timeout_s=5)
+    assert [e["status"] for e in outbox.pending(job)] == ["completed"]  # the progress event was let go
+    assert refused(str(status), "dropped") == before[1] + 1
+    api.status = 200  # the clock put right, the secret restored, the right API back
+    deliver_until(relay, lambda: not outbox.pending(job), timeout_s=5)
+    assert [e["status"] for e in api.for_job(job)] == ["completed"]
+
+
+def test_a_terminal_event_still_refused_when_its_outbox_ends_is_dead_lettered(redis_client, api):
+    job, outbox = job_id(), Outbox(redis_client, ttl_s=2, result_ttl_s=60)
+    outbox.register(job, callback_url=api.url, secret=api.secret)
+    relay = Relay(redis_client, callback_timeout_s=0.5, max_backoff_s=0.2)
+    api.status = 401
+    outbox.finish(job, completed(job), delivery_attempt=1)
+    deliver_until(relay, lambda: not outbox.pending(job), timeout_s=5)
+    assert outbox.pending(job) == []
+    [entry] = [e for e in DeadLetters(redis_client).entries() if e["job_id"] == job]
+    assert entry["event"]["status"] == "completed" and entry["why"] == "refused until its outbox expired"
+
+
+def test_a_terminal_event_refused_as_malformed_goes_to_the_dead_letter_list_at_once(outbox, redis_client, api):
+    job = job_id()
+    outbox.register(job, callback_url=api.url, secret=api.secret)
+    api.status = 422
+    outbox.finish(job, completed(job), delivery_attempt=1)
+    Relay(redis_client, callback_timeout_s=2, max_backoff_s=0.2).deliver_due()
+    assert outbox.pending(job) == []
+    [entry] = [e for e in DeadLetters(redis_client).entries() if e["job_id"] == job]
+    assert entry["why"].startswith("HTTP 422") and entry["event"]["seq"] == 1
