@@ -31,6 +31,7 @@ KINDS = ("closeup", "medium", "punch_in", "cutaway", "split", "endcard")
 TALKING = frozenset({"closeup", "medium", "punch_in", "split"})  # the persona speaks on screen
 WORDS_PER_SHOT = (4, 10)  # about 2-4 s at the copywriter's 2.5 words/s
 MAX_TITLE_CHARS = 60
+LONG_PAUSE_S = 0.5  # a longer silence is cut in its middle
 # Words a creator leans on; a punch-in lands on them.
 EMPHASIS = frozenset("""love loved obsessed wow honestly huge favorite favourite never always
 best actually seriously literally finally changed game-changer different kidding promise amazing
@@ -297,7 +298,8 @@ def timeline(plan: Sequence[PlannedShot], segments: Sequence[ScriptSegment],
              end_card_s: float | None) -> list[TimedShot]:
     """The plan on the video's timeline. Raises ValueError when the spoken words are not the
     script's (their count differs). A cut falls in the pause before a shot's first word (at most
-    0.12 s ahead of it), on a frame; shots squeezed under 0.4 s by the end card are dropped."""
+    0.12 s ahead of it; in the middle of a pause over LONG_PAUSE_S), on a frame; shots squeezed
+    under 0.4 s by the end card are dropped."""
     offsets = _word_offsets(segments, words)
     starts = [0.0] + [_cut_before(words, offsets[s.segment] + s.first_word, fps)
                       for s in plan[1:]]
@@ -322,6 +324,8 @@ def _word_offsets(segments: Sequence[ScriptSegment], words: Sequence[WordTiming]
 def _cut_before(words: Sequence[WordTiming], index: int, fps: int) -> float:
     start = words[index].start_s
     previous_end = words[index - 1].end_s if index else 0.0
+    if start - previous_end > LONG_PAUSE_S:  # a pause between segments: both shots share it
+        return _on_frame((previous_end + start) / 2, fps)
     return _on_frame(max(previous_end, start - 0.12, (previous_end + start) / 2), fps)
 
 

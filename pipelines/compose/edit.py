@@ -52,7 +52,7 @@ def assemble_edit(plan: Sequence[PlannedShot], segments: Sequence[ScriptSegment]
                   font_path: Path, seam_y: int | None = None) -> Edit:
     """The edit of one video; `seam_y` is the frame row where the persona's photo ends (its
     extension below is no place for captions), None when the photo fills the frame."""
-    camera = persona_camera(stage, prepared, layout.panel)
+    camera = plain = persona_camera(stage, prepared, layout.panel)
     held = standing = None
     if mode == "display_static":
         box = standing_box(camera.face, layout.width, layout.height)
@@ -63,7 +63,8 @@ def assemble_edit(plan: Sequence[PlannedShot], segments: Sequence[ScriptSegment]
         held = HeldProduct(cutout, box, lifts=name_spans(words, product_name),
                            frame_h=layout.height)
     cut = timeline(plan, segments, words, duration_s=duration_s, fps=fps, end_card_s=end_card_s)
-    extras = Extras(end_card, _end_keep_out(cutout, layout), _seams_x(layout), seam_y, standing)
+    extras = Extras(end_card, _end_keep_out(cutout, layout), _seams_x(layout), seam_y, standing,
+                    split_camera=plain)
     scene = ShotScene(cut, camera=camera, held=held, hero=cutout, extras=extras,
                       captions=captions, font_path=font_path, width=layout.width,
                       height=layout.height)

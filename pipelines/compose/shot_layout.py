@@ -53,8 +53,9 @@ def shot_boxes(width: int, height: int) -> ShotBoxes:
                          _box(w, h, 0, 0, 1, 0.5), _box(w, h, 0, 0.5, 1, 1), True,
                          _box(w, h, 0.06, 0.08, 0.88, 0.19))
     if shape == "square":
+        # A square's face is too tall for half its height: its split is side by side.
         return ShotBoxes(_box(w, h, 0.22, 0.06, 0.78, 0.52), _box(w, h, 0.08, 0.54, 0.92, 0.64),
-                         _box(w, h, 0, 0, 1, 0.5), _box(w, h, 0, 0.5, 1, 1), True,
+                         _box(w, h, 0, 0, 0.5, 1), _box(w, h, 0.5, 0, 1, 1), False,
                          _box(w, h, 0.06, 0.04, 0.94, 0.17))
     return ShotBoxes(_box(w, h, 0.06, 0.10, 0.48, 0.90), _box(w, h, 0.52, 0.14, 0.94, 0.40),
                      _box(w, h, 0, 0, 0.5, 1), _box(w, h, 0.5, 0, 1, 1), False,
@@ -66,8 +67,8 @@ def split_product_area(boxes: ShotBoxes, width: int, height: int) -> Box:
     of it on a vertical split, leaving the rows below for the captions."""
     v = boxes.split_product
     if boxes.split_vertical:
-        return Box(v.x + round(0.2 * v.w), v.y + round(0.05 * v.h), round(0.6 * v.w),
-                   round(0.40 * v.h))
+        return Box(v.x + round(0.15 * v.w), v.y + round(0.05 * v.h), round(0.7 * v.w),
+                   round(0.55 * v.h))
     return Box(v.x + round(0.1 * v.w), v.y + round(0.08 * v.h), round(0.8 * v.w),
                round(0.52 * v.h))
 
@@ -107,11 +108,13 @@ def overlap(a: Box, b: Box) -> int:
 def caption_offset(box: Box, *, keep_out: Sequence[Box], width: int, height: int,
                    seams_x: Sequence[int] = (), seams_y: Sequence[int] = ()) -> tuple[int, int]:
     """How far to move the caption `box` so it covers none of `keep_out` and crosses no seam:
-    the free place nearest its own, or the least-covering one when none is free."""
+    the free place nearest its own rows and the frame's centre line, or the least-covering one
+    when none is free."""
     top, bottom = (round(f * height) for f in CAPTION_ROWS[shape_of(width, height)])
     margin = round(KEEP_OUT_MARGIN * height)
     blocked = [grow(b, margin) for b in keep_out if b.w > 0 and b.h > 0]
     xs = _x_candidates(box, width, seams_x)
+    centred = (width - box.w) // 2  # captions read best centred, where that is free
     step = max(1, height // 200)
     best, best_key = (0, 0), None
     for x in xs:
@@ -120,16 +123,16 @@ def caption_offset(box: Box, *, keep_out: Sequence[Box], width: int, height: int
             crossing = any(y < s < y + box.h for s in seams_y) or \
                 any(x < s < x + box.w for s in seams_x)
             covered = sum(overlap(moved, b) for b in blocked) + (box.w * box.h if crossing else 0)
-            key = (covered, abs(y - box.y) + abs(x - box.x))
+            key = (covered, abs(y - box.y) + abs(x - centred))
             if best_key is None or key < best_key:
                 best, best_key = (x - box.x, y - box.y), key
     return best
 
 
 def _x_candidates(box: Box, width: int, seams_x: Sequence[int]) -> list[int]:
-    """The box where it is, and centred in each panel between seams that it fits."""
+    """The box where it is, centred in the frame, and centred in each panel between seams."""
     edges = [0, *sorted(seams_x), width]
-    xs = [box.x]
+    xs = [box.x, (width - box.w) // 2]
     for left, right in zip(edges, edges[1:]):
         if right - left >= box.w:
             xs.append(left + (right - left - box.w) // 2)

@@ -70,6 +70,7 @@ class Extras:
     seams_x: tuple[int, ...] = ()  # panel edges on the stage (16:9)
     seam_y: int | None = None  # where the photo ends on the stage, if it does
     standing: Box | None = None  # display_static: the product standing on the stage
+    split_camera: PersonaCamera | None = None  # the persona without it, for a split
 
 
 class ShotScene:
@@ -222,6 +223,8 @@ class _Talking(_Drawer):
         self.scene, self.placed, self.title = scene, placed, title
         shot = placed.shot
         self.kind, self.start_s = shot.kind, shot.start_s
+        split_camera = scene.extras.split_camera if shot.kind == "split" else None
+        self.camera = split_camera or scene.camera  # a split shows the product beside, not twice
         self.framing = scene._framing(shot.kind, shot.start_s, shot.start_s)
         self.moving = shot.kind == "punch_in"
         self.background = self._background()
@@ -236,7 +239,7 @@ class _Talking(_Drawer):
             return scene.camera.still(self.framing) if not self.moving else None
         frame = np.empty((scene.height, scene.width, 3), np.uint8)
         v, p = scene.boxes.split_persona, scene.boxes.split_product
-        frame[v.y:v.y + v.h, v.x:v.x + v.w] = scene.camera.still(self.framing)
+        frame[v.y:v.y + v.h, v.x:v.x + v.w] = self.camera.still(self.framing)
         hero, _ = hero_image(scene.hero, _shift_box(scene._split_product(), -p.x, -p.y), p.w, p.h)
         frame[p.y:p.y + p.h, p.x:p.x + p.w] = hero
         return frame
@@ -245,14 +248,14 @@ class _Talking(_Drawer):
         scene = self.scene
         if self.moving:
             framing = scene._framing("punch_in", t_s, self.start_s)
-            frame = scene.camera.view(patch, framing)
+            frame = self.camera.view(patch, framing)
             if self.product is not None:
                 self._draw_product(frame, t_s, framing)
         else:
             frame = self.background.copy()
             v = scene.boxes.split_persona if self.kind == "split" else None
             target = frame if v is None else frame[v.y:v.y + v.h, v.x:v.x + v.w]
-            scene.camera.paint(target, patch, self.framing)
+            self.camera.paint(target, patch, self.framing)
             if self.product is not None:
                 self._draw_product(frame, t_s, self.framing)
         if self.title is not None:

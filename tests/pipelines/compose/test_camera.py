@@ -49,7 +49,8 @@ def test_captions_move_off_the_product_and_the_mouth_to_the_nearest_free_rows():
     dx, dy = caption_offset(box, keep_out=[product, mouth], width=1080, height=1920)
     moved = Box(box.x + dx, box.y + dy, box.w, box.h)
     assert overlap(moved, product) == 0 and overlap(moved, mouth) == 0
-    assert dx == 0 and 0.10 * 1920 <= moved.y and moved.y + moved.h <= 0.80 * 1920
+    assert moved.x == (1080 - box.w) // 2  # centred
+    assert 0.10 * 1920 <= moved.y and moved.y + moved.h <= 0.80 * 1920
 
 
 def test_captions_never_straddle_a_seam_between_panels():
