@@ -130,9 +130,11 @@ def caption_offset(box: Box, *, keep_out: Sequence[Box], width: int, height: int
 
 
 def _x_candidates(box: Box, width: int, seams_x: Sequence[int]) -> list[int]:
-    """The box where it is, centred in the frame, and centred in each panel between seams."""
+    """The box where it is, centred in the frame, at either side, and centred in each panel
+    between seams."""
     edges = [0, *sorted(seams_x), width]
-    xs = [box.x, (width - box.w) // 2]
+    side = round(0.04 * width)
+    xs = [box.x, (width - box.w) // 2, side, width - side - box.w]
     for left, right in zip(edges, edges[1:]):
         if right - left >= box.w:
             xs.append(left + (right - left - box.w) // 2)

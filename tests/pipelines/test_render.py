@@ -112,7 +112,7 @@ def _shots(out):
 
 
 def _shot_at(shots, index):
-    return next(s for s in shots if s["start_s"] - 1e-6 <= index / 30 < s["end_s"] - 1e-6)
+    return next(s for s in shots if round(s["start_s"] * 30) <= index < round(s["end_s"] * 30))
 
 
 def _mouth_activity(frames, shots):

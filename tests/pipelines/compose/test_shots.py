@@ -47,10 +47,10 @@ def renders(pipeline, tmp_path_factory):
         key = json.dumps(fields, sort_keys=True)
         if key not in plain:
             folder = tmp_path_factory.mktemp(f"{name}-plain")
-            render(pipeline, folder, **JOB, **fields, captions_enabled=False)
+            render(pipeline, folder, **{**JOB, **fields}, captions_enabled=False)
             plain[key] = _decode(folder / "final.mp4")
         folder = tmp_path_factory.mktemp(name)
-        render(pipeline, folder, **JOB, **fields,
+        render(pipeline, folder, **{**JOB, **fields},
                custom_caption_options={"position": position})
         doc = json.loads((folder / "script.json").read_text())
         out[name] = (doc, _decode(folder / "final.mp4"), plain[key])
@@ -58,8 +58,9 @@ def renders(pipeline, tmp_path_factory):
 
 
 def _shot_at(doc, index):
-    t = index / FPS
-    return next(s for s in doc["shots"] if s["start_s"] - 1e-6 <= t < s["end_s"] - 1e-6)
+    """The shot frame `index` belongs to (script.json's times are frame times, rounded)."""
+    return next(s for s in doc["shots"]
+                if round(s["start_s"] * FPS) <= index < round(s["end_s"] * FPS))
 
 
 def _caption_mask(captioned, plain):
