@@ -23,7 +23,7 @@ import numpy as np
 
 from models.base import Box, Cutout, PreparedPersona, ScriptSegment, WordTiming
 from models.script.shots import PlannedShot, timeline
-from pipelines.compose.camera import PersonaCamera
+from pipelines.compose.camera import ZOOMS, PersonaCamera
 from pipelines.compose.layout import Layout, fit_inside
 from pipelines.compose.product_use import HeldProduct, product_rgba, with_standing_product
 from pipelines.compose.shot_layout import held_product_box, shape_of
@@ -59,7 +59,8 @@ def assemble_edit(plan: Sequence[PlannedShot], segments: Sequence[ScriptSegment]
         standing = _fitted(cutout, box)
         camera = _with_foreground(camera, with_standing_product(stage, cutout, box))
     else:
-        box = held_product_box(camera.face, width=layout.width, height=layout.height)
+        box = held_product_box(camera.face, width=layout.width, height=layout.height,
+                               zoom=ZOOMS["closeup"])
         held = HeldProduct(cutout, box, lifts=name_spans(words, product_name),
                            frame_h=layout.height)
     cut = timeline(plan, segments, words, duration_s=duration_s, fps=fps, end_card_s=end_card_s)
@@ -72,13 +73,16 @@ def assemble_edit(plan: Sequence[PlannedShot], segments: Sequence[ScriptSegment]
 
 
 def standing_box(face: Box, width: int, height: int) -> Box:
-    """display_static: the product standing in the lower third, at the persona's side."""
+    """display_static: the product standing in the lower third, at the persona's side, its
+    base high enough to stay in the frame in a close-up."""
     shape = shape_of(width, height)
     size = round({"portrait": 0.34, "square": 0.30, "landscape": 0.26}[shape] * min(width, height))
     right = face.centre[0] <= width / 2  # the side of the frame with more room
     centre = face.centre[0] + (1.0 if right else -1.0) * max(face.w, size * 0.75)
     x = round(min(max(centre - size / 2, 0.04 * width), 0.96 * width - size))
-    return Box(x, round(0.97 * height) - size, size, size)
+    fy = face.centre[1]  # its base stays in the frame in a close-up too
+    bottom = min(0.97 * height, fy + (0.97 * height - fy) / ZOOMS["closeup"])
+    return Box(x, round(bottom) - size, size, size)
 
 
 def _with_foreground(camera: PersonaCamera, stage: np.ndarray) -> PersonaCamera:

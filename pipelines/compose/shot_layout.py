@@ -73,16 +73,19 @@ def split_product_area(boxes: ShotBoxes, width: int, height: int) -> Box:
                round(0.52 * v.h))
 
 
-def held_product_box(face: Box, *, width: int, height: int) -> Box:
+def held_product_box(face: Box, *, width: int, height: int, zoom: float = 1.0) -> Box:
     """The held product's box: hand scale, at the persona's side, below the chin (never over
-    the cheek), rising into the frame from its lower edge."""
+    the cheek), rising into the frame from its lower edge; its side stays inside the frame
+    in a shot `zoom` times tighter about the face."""
     shape = shape_of(width, height)
     side = {"portrait": 0.30 * width, "square": 0.28 * width, "landscape": 0.20 * width}[shape]
     size = round(min(side, 1.1 * face.h))
     fx = face.centre[0]
     room_right = width - (fx + 0.5 * face.w)
     centre_x = fx + 0.75 * face.w if room_right >= 0.5 * size else fx - 0.75 * face.w
-    x = round(min(max(centre_x - size / 2, 0.04 * width), 0.94 * width - size))
+    left = max(0.04 * width, fx - (fx - 0.04 * width) / zoom)
+    right = min(0.96 * width, fx + (0.96 * width - fx) / zoom)
+    x = round(min(max(centre_x - size / 2, left), right - size))
     top = max(face.y + face.h + 0.04 * height, {"portrait": 0.58, "square": 0.66,
                                                  "landscape": 0.55}[shape] * height)
     top = round(min(top, height - 0.8 * size))  # at most a fifth below the frame's edge
