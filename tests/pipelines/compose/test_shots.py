@@ -41,7 +41,7 @@ def _decode(path):
 
 @pytest.fixture(scope="module")
 def renders(pipeline, tmp_path_factory):
-    """name -> (script.json, captioned frames, caption-free frames), rendered once."""
+    """name -> (script.json, captioned frames, caption-free frames, storyboard size), once."""
     out, plain = {}, {}
     for name, (fields, position) in LAYOUTS.items():
         key = json.dumps(fields, sort_keys=True)
@@ -53,7 +53,8 @@ def renders(pipeline, tmp_path_factory):
         render(pipeline, folder, **{**JOB, **fields},
                custom_caption_options={"position": position})
         doc = json.loads((folder / "script.json").read_text())
-        out[name] = (doc, _decode(folder / "final.mp4"), plain[key])
+        board = Image.open(folder / "storyboard.png").size
+        out[name] = (doc, _decode(folder / "final.mp4"), plain[key], board)
     return out
 
 
@@ -75,7 +76,7 @@ def _inside(mask, box):
 
 @pytest.mark.parametrize("name", list(LAYOUTS))
 def test_captions_never_cover_the_product_or_the_mouth(renders, name):
-    doc, captioned, plain = renders[name]
+    doc, captioned, plain, _ = renders[name]
     assert len(captioned) == len(plain)
     shown = covered = 0
     for index in range(0, len(captioned), 2):
@@ -96,7 +97,7 @@ def _highlight(frame):
 
 @pytest.mark.parametrize("name", list(LAYOUTS))
 def test_every_spoken_word_is_captioned_the_call_to_action_too(renders, name):
-    doc, captioned, plain = renders[name]
+    doc, captioned, plain, _ = renders[name]
     words = [WordTiming(w["text"], w["start_s"], w["end_s"]) for w in doc["words"]]
     h, w = captioned[0].shape[:2]
     style = caption_style_for(w, h, font_path=font_path(JOBS.parent), karaoke=True,
@@ -127,7 +128,7 @@ def test_every_spoken_word_is_captioned_the_call_to_action_too(renders, name):
 
 @pytest.mark.parametrize("name", ["portrait", "landscape", "square"])
 def test_the_picture_cuts_within_a_frame_of_each_planned_cut(renders, name):
-    doc, _, plain = renders[name]
+    doc, _, plain, _ = renders[name]
     change = [0.0] + [float(np.abs(plain[i].astype(np.int16) - plain[i - 1]).mean())
                       for i in range(1, len(plain))]
     cuts = [round(s["start_s"] * FPS) for s in doc["shots"][1:]]
@@ -160,7 +161,7 @@ def _match(frame, product, box):
 
 @pytest.mark.parametrize("name", ["portrait", "landscape", "square"])
 def test_a_cutaway_shows_the_product_filling_its_planned_box(renders, name):
-    doc, _, plain = renders[name]
+    doc, _, plain, _ = renders[name]
     cutaways = [s for s in doc["shots"] if s["kind"] == "cutaway"]
     assert cutaways, f"{name}: the plan has no cutaway"
     product = _cutout()
@@ -176,3 +177,16 @@ def test_a_cutaway_shows_the_product_filling_its_planned_box(renders, name):
             too_small = np.round(box * [1, 1, 0.8, 0.8] + [box[2] * 0.1, box[3] * 0.1, 0, 0])
             assert score > _match(plain[index], product, too_small.astype(int))[0]
         assert shot["product_box"][2] >= 0.4 * plain[first].shape[1]  # the product is the hero
+
+
+@pytest.mark.parametrize("name", ["portrait", "square"])
+def test_the_storyboard_has_a_tile_per_shot(renders, name):
+    from pipelines.artifacts import BOARD_COLUMNS, BOARD_TILE_W
+
+    doc, captioned, _, (width, height) = renders[name]
+    shots = len(doc["shots"])
+    assert width == 12 + min(shots, BOARD_COLUMNS) * (BOARD_TILE_W + 12)
+    rows = -(-shots // BOARD_COLUMNS)
+    tile_h = round(BOARD_TILE_W * captioned[0].shape[0] / captioned[0].shape[1])
+    assert rows * tile_h < height < rows * (tile_h + 24 * 6 + 40) + 12
+    assert all(shot["line"] or shot["kind"] == "endcard" for shot in doc["shots"])
