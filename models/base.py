@@ -67,6 +67,8 @@ class Script:
     tone: str
     writer: str  # the backend that produced it
     notes: tuple[str, ...] = ()  # e.g. why a fallback writer was used
+    # The shot plan: models.script.shots.PlannedShot per shot, in order (empty: not planned).
+    shots: tuple = ()
 
 
 class ScriptTooLongError(ValueError):

@@ -26,6 +26,7 @@ from pipelines.voice import VoiceTrack
 
 THUMB_LONG_SIDE = 1280
 BOARD_TILE_W = 360
+BOARD_COLUMNS = 5
 
 
 def write_thumbnail(frame: np.ndarray, path: Path) -> None:
@@ -48,25 +49,30 @@ def _caption_block(text: str, font: ImageFont.FreeTypeFont, width: int) -> list[
 
 
 def write_storyboard(tiles: Sequence[tuple[np.ndarray, str]], path: Path, font_path: Path) -> None:
-    """One tile per segment: the frame, then its script line underneath."""
+    """One tile per shot (or segment): the frame, then its line underneath, BOARD_COLUMNS a row."""
     font = ImageFont.truetype(str(font_path), 17)
     scaled = [Image.fromarray(f).resize((BOARD_TILE_W, round(BOARD_TILE_W * f.shape[0] / f.shape[1])),
                                         Image.Resampling.LANCZOS) for f, _ in tiles]
     blocks = [_caption_block(text, font, BOARD_TILE_W - 16) for _, text in tiles]
     text_h = 24 * max(len(b) for b in blocks) + 16
     pad = 12
-    board = Image.new("RGB", (pad + len(tiles) * (BOARD_TILE_W + pad),
-                              pad + max(i.height for i in scaled) + text_h), (24, 24, 28))
+    columns = min(len(tiles), BOARD_COLUMNS)
+    row_h = max(i.height for i in scaled) + text_h + pad
+    rows = -(-len(tiles) // columns)
+    board = Image.new("RGB", (pad + columns * (BOARD_TILE_W + pad), pad + rows * row_h),
+                      (24, 24, 28))
     draw = ImageDraw.Draw(board)
     for index, (tile, block) in enumerate(zip(scaled, blocks, strict=True)):
-        x = pad + index * (BOARD_TILE_W + pad)
-        board.paste(tile, (x, pad))
+        x = pad + index % columns * (BOARD_TILE_W + pad)
+        y = pad + index // columns * row_h
+        board.paste(tile, (x, y))
         for row, line in enumerate(block):
-            draw.text((x + 8, pad + tile.height + 8 + 24 * row), line, font=font, fill=(235, 235, 235))
+            draw.text((x + 8, y + tile.height + 8 + 24 * row), line, font=font, fill=(235, 235, 235))
     board.save(path, "PNG", compress_level=3)  # review image: speed over size
 
 
-def script_document(script: Script, track: VoiceTrack | None) -> dict[str, Any]:
+def script_document(script: Script, track: VoiceTrack | None,
+                    shots: Sequence[dict[str, Any]] = ()) -> dict[str, Any]:
     segments = []
     for index, segment in enumerate(script.segments):
         entry: dict[str, Any] = {"index": index, "phase": segment.phase, "text": segment.text}
@@ -80,6 +86,10 @@ def script_document(script: Script, track: VoiceTrack | None) -> dict[str, Any]:
         doc["words"] = [{"text": w.text, "start_s": round(w.start_s, 3), "end_s": round(w.end_s, 3)}
                         for w in track.speech.words]
         doc["voice_backend"] = track.speech.backend
+    doc["shot_plan"] = [{"segment": s.segment, "kind": s.kind, "first_word": s.first_word,
+                         "last_word": s.last_word, "title": s.title} for s in script.shots]
+    if shots:
+        doc["shots"] = list(shots)
     return doc
 
 
@@ -106,21 +116,27 @@ def save_rgba(rgba: np.ndarray, path: Path) -> Path:
     return path
 
 
-def still_times(track: VoiceTrack) -> list[float]:
-    """Thumbnail (1.2 s in, the hook with the product in view) and one still per segment."""
-    return [min(1.2, track.duration_s / 2), *segment_still_times(track)]
+def still_times(track: VoiceTrack, shots: Sequence[dict[str, Any]] = ()) -> list[float]:
+    """Thumbnail (1.2 s in, the hook with the product in view) and one still per storyboard tile."""
+    return [min(1.2, track.duration_s / 2), *board_still_times(track, shots)]
 
 
-def segment_still_times(track: VoiceTrack) -> list[float]:
+def board_still_times(track: VoiceTrack, shots: Sequence[dict[str, Any]] = ()) -> list[float]:
+    """One time per shot (its middle) when there is a shot plan, else one per segment."""
+    if shots:
+        return [(shot["start_s"] + shot["end_s"]) / 2 for shot in shots]
     return [(start + end) / 2 for start, end in track.segment_spans]
 
 
 def write_pictures(stills: dict[float, np.ndarray], script: Script, track: VoiceTrack,
-                   work: Path, *, configs: Path) -> dict[str, Path]:
+                   work: Path, *, configs: Path,
+                   shots: Sequence[dict[str, Any]] = ()) -> dict[str, Path]:
     thumb = work / "thumbnail.jpg"
-    write_thumbnail(stills[still_times(track)[0]], thumb)
+    write_thumbnail(stills[still_times(track, shots)[0]], thumb)
     board = work / "storyboard.png"
-    tiles = [(stills[t], seg.text) for t, seg in zip(segment_still_times(track), script.segments,
-                                                     strict=True)]
+    lines = [f"{shot['kind']}: {shot['line']}" for shot in shots] if shots else \
+        [seg.text for seg in script.segments]
+    tiles = [(stills[t], line) for t, line in zip(board_still_times(track, shots), lines,
+                                                  strict=True)]
     write_storyboard(tiles, board, font_path(configs))
     return {"thumbnail.jpg": thumb, "storyboard.png": board}

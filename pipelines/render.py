@@ -93,6 +93,7 @@ class _Job:
     encoder_peak_rss_mb: float | None = None
     loudness: tuple[float, float] | None = None
     files: dict[str, Path] = field(default_factory=dict)
+    shots: list[dict[str, Any]] = field(default_factory=list)  # the edit, as script.json has it
 
 
 class RenderPipeline:
@@ -173,12 +174,16 @@ class RenderPipeline:
                                             self.registry, job.work)
         try:
             built = build_scene_for_job(spec, job.track, job.cutout, persona=job.persona,
-                                      animator=self.registry.animator(), configs=self.catalog.root)
+                                        animator=self.registry.animator(),
+                                        configs=self.catalog.root, script=job.script)
         except ValueError as exc:
             raise PersonaInvalid(f"persona {job.persona.id!r} cannot be animated: {exc}",
                                  details={"persona_id": job.persona.id}) from None
-        job.scene, job.patches, job.captions, job.boxes = (built.scene, built.patches,
+        job.scene, job.patches, job.captions, job.boxes = (built.edit or built.scene, built.patches,
                                                            built.captions, built.boxes)
+        job.shots = [shot.as_dict() for shot in built.edit.shots] if built.edit else []
+        artifacts.write_json(job.files["script.json"],
+                             artifacts.script_document(job.script, job.track, shots=job.shots))
 
     # 4. generation
     def _generate(self, job: _Job, report: Callable) -> None:
@@ -191,7 +196,8 @@ class RenderPipeline:
             # A batched animator (lip-sync) hands over whole batches: the queue holds one, and
             # the next batch is computed while this one is composed and encoded.
             codec=self.codec.with_burst(burst), lookahead_frames=burst if burst > 1 else 0,
-            still_times_s=artifacts.still_times(job.track), timeout_s=self.settings.ffmpeg_timeout_s)
+            still_times_s=artifacts.still_times(job.track, job.shots),
+            timeout_s=self.settings.ffmpeg_timeout_s)
         job.stills, job.encoder_peak_rss_mb = video.stills, video.encoder_peak_rss_mb
 
     # 5. concat
@@ -218,7 +224,7 @@ class RenderPipeline:
     # 8. complete
     def _complete(self, job: _Job, report: Callable) -> None:
         job.files.update(artifacts.write_pictures(job.stills, job.script, job.track, job.work,
-                                                    configs=self.catalog.root))
+                                                    configs=self.catalog.root, shots=job.shots))
 
     def _finish(self, job: _Job, tracker: StageTracker, out_dir: Path, stopped_at: str | None,
                 wall_s: float) -> RenderResult:

@@ -21,12 +21,14 @@ from PIL import Image
 
 from engine.catalog import PersonaEntry
 from engine.spec import JobSpec
-from models.base import Box, Cutout, PersonaAnimator, PersonaImage, PreparedPersona
+from models.base import Box, Cutout, PersonaAnimator, PersonaImage, PreparedPersona, Script
 from pipelines.captions.font import font_path
 from pipelines.captions.track import CaptionTrack, caption_track
 from pipelines.compose.compositor import EndCard, Layer, Placement, Scene, Sprite
+from pipelines.compose.edit import assemble_edit
 from pipelines.compose.endcard import build_end_card, end_card_seconds
 from pipelines.compose.layout import Layout, layout_for
+from pipelines.compose.shots import ShotScene
 from pipelines.contract import FPS
 from pipelines.product import holdable_layer, product_card_layer
 from pipelines.voice import VoiceTrack
@@ -86,10 +88,11 @@ def build_scene(prepared: PreparedPersona, layout: Layout, cutout: Cutout, *, mo
 
 @dataclass(frozen=True)
 class BuiltScene:
-    scene: Scene
+    scene: Scene  # the single-shot scene (what the benchmark's references draw)
     patches: Iterator[np.ndarray]  # persona patches, one per frame until the end card covers it
     captions: CaptionTrack
     boxes: dict[str, list[int]]  # where the face and mouth are in the frame, for the report
+    edit: ShotScene | None = None  # the shot plan on screen; None when no plan was given
 
 
 def _frame_box(box: Box, panel: Box) -> list[int]:
@@ -97,7 +100,9 @@ def _frame_box(box: Box, panel: Box) -> list[int]:
 
 
 def build_scene_for_job(spec: JobSpec, track: VoiceTrack, cutout: Cutout, *, persona: PersonaEntry,
-          animator: PersonaAnimator, configs: Path) -> BuiltScene:
+                        animator: PersonaAnimator, configs: Path,
+                        script: Script | None = None) -> BuiltScene:
+    """The job's scene; with a `script` carrying a shot plan, also its edit (`edit`)."""
     width, height = spec.frame_size
     layout = layout_for(width, height)
     image = np.asarray(Image.open(persona.image_path).convert("RGB"))
@@ -117,4 +122,23 @@ def build_scene_for_job(spec: JobSpec, track: VoiceTrack, cutout: Cutout, *, per
              (("face", prepared.face), ("mouth", prepared.mouth), ("persona_roi", prepared.roi))}
     boxes["product"] = [layout.product.x, layout.product.y, layout.product.w, layout.product.h]
     boxes["card"] = [layout.card.x, layout.card.y, layout.card.w, layout.card.h]
-    return BuiltScene(scene, patches, captions, boxes)
+    edit = None
+    if script is not None and script.shots:
+        edit = assemble_edit(
+            script.shots, script.segments, track.speech.words, duration_s=track.duration_s,
+            fps=FPS, stage=scene.base, prepared=prepared, layout=layout, cutout=cutout,
+            mode=spec.interaction_mode, product_name=spec.product_name,
+            captions=captions if spec.captions_enabled else None, end_card=card.image,
+            end_card_s=card_start, font_path=font_path(configs),
+            seam_y=_photo_end(prepared, image.shape, layout)).scene
+    return BuiltScene(scene, patches, captions, boxes, edit)
+
+
+def _photo_end(prepared: PreparedPersona, image_shape: tuple[int, ...],
+               layout: Layout) -> int | None:
+    """The frame row where the portrait ends and its extension begins, if it does."""
+    panel_layout = prepared.extras.get("layout")
+    if panel_layout is None or not hasattr(panel_layout, "dy"):
+        return None
+    bottom = round(image_shape[0] * panel_layout.scale + panel_layout.dy) + layout.panel.y
+    return bottom if bottom < layout.panel.y + layout.panel.h else None

@@ -6,9 +6,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from engine.errors import InvalidJobSpec, ScriptTooLong
 from engine.spec import JobSpec
 from models.base import Script, ScriptBrief, ScriptTooLongError, ScriptTooShortError, ScriptWriter
+from models.script.shots import plan_shots, validate_plan
 
 # A natural UGC speaking rate for the bundled voices at speed 1.0.
 WORDS_PER_SECOND = 2.5
@@ -32,8 +35,25 @@ def brief_for(spec: JobSpec) -> ScriptBrief:
 
 
 def write_script(spec: JobSpec, *, writer: ScriptWriter) -> Script:
+    """The writer's script with a shot plan that can be cut: the writer's own when it passes
+    `validate_plan`, otherwise the copywriter's plan of the same script (with a note)."""
+    brief = brief_for(spec)
+    return with_valid_shots(_write(spec, brief, writer), brief)
+
+
+def with_valid_shots(script: Script, brief: ScriptBrief) -> Script:
+    problems = validate_plan(script.shots, script.segments) if script.shots else ["no shot plan"]
+    if not problems:
+        return script
+    plan = plan_shots(script.segments, product_name=brief.product_name,
+                      selling_points=brief.selling_points, seed=brief.seed)
+    note = f"shot plan fallback: {'; '.join(problems)}"
+    return replace(script, shots=plan, notes=(*script.notes, note) if script.shots else script.notes)
+
+
+def _write(spec: JobSpec, brief: ScriptBrief, writer: ScriptWriter) -> Script:
     try:
-        return writer.write(brief_for(spec))
+        return writer.write(brief)
     except ScriptTooShortError as exc:
         raise InvalidJobSpec(
             f"custom_script has {exc.words} words, fewer than segment_count {exc.segments}",

@@ -32,6 +32,7 @@ import numpy as np
 from engine.bench.reference_scene import ReferenceJob, load, rebuild, write_result
 from engine.measure import gpu_memory, measured
 from pipelines.compose.compositor import Scene
+from pipelines.compose.shots import ShotScene
 from pipelines.encode.encoder import FrameEncoder
 
 RING_FRAMES = 90
@@ -45,7 +46,7 @@ def ping_pong(count: int, ring: int) -> list[int]:
     return [j if j < ring else period - j for j in (n % period for n in range(count))]
 
 
-def capture_ring(scene: Scene, patches: Any, *, fps: int, frames: int, width: int,
+def capture_ring(scene: Scene | ShotScene, patches: Any, *, fps: int, frames: int, width: int,
                  height: int) -> tuple[np.ndarray, dict[str, float]]:
     """The first `frames` frames as one array, with per-frame animate and compose times.
 
@@ -85,7 +86,7 @@ def run(bundle: Path, *, ring_frames: int = RING_FRAMES) -> dict[str, Any]:
     width, height = job.spec.frame_size
     count = job.track.frame_count
     kept = max(1, min(count, ring_frames))
-    ring, rates = capture_ring(built.scene, built.patches, fps=job.fps, frames=kept,
+    ring, rates = capture_ring(built.edit or built.scene, built.patches, fps=job.fps, frames=kept,
                                width=width, height=height)
     result = encode_floor(job, ring, ping_pong(count, kept), job.work / "encode_floor.mp4")
     result.update(rates, ring_frames=kept, ring_mb=ring.nbytes / 2**20, width=width,

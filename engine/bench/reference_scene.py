@@ -26,7 +26,7 @@ from engine.catalog import Catalog
 from engine.errors import RenderFailed
 from engine.settings import REPO_ROOT
 from engine.spec import JobSpec
-from models.base import Cutout
+from models.base import Cutout, Script
 from models.registry import Registry
 from pipelines.audio.mix import mix_track
 from pipelines.contract import FPS
@@ -53,6 +53,7 @@ class ReferenceJob:
     codec: VideoCodec
     work: Path  # where a reference writes its video
     fps: int = FPS
+    script: Script | None = None  # with its shot plan, so the encode floor gets the edit's frames
 
 
 def capture(pipeline: RenderPipeline, spec: JobSpec, *, work: Path,
@@ -74,7 +75,7 @@ def capture(pipeline: RenderPipeline, spec: JobSpec, *, work: Path,
     wav = encoded.with_suffix(".wav")
     audio = wav if wav.is_file() else encoded
     job = ReferenceJob(spec, track, cutout, persona.id, audio, dict(registry.profile),
-                       catalog.root, registry.cache_dir, pipeline.codec, work)
+                       catalog.root, registry.cache_dir, pipeline.codec, work, script=script)
     path = work / "reference_job.pkl"
     path.write_bytes(pickle.dumps(job))
     return path
@@ -92,7 +93,8 @@ def rebuild(job: ReferenceJob) -> BuiltScene:
     registry = Registry(profile=job.profile, cache_dir=job.cache_dir)
     persona = Catalog(job.configs_dir).persona(job.persona_id)
     return build_scene_for_job(job.spec, job.track, job.cutout, persona=persona,
-                             animator=registry.animator(), configs=job.configs_dir)
+                               animator=registry.animator(), configs=job.configs_dir,
+                               script=job.script)
 
 
 def run_reference(module: str, bundle: Path, *, timeout_s: float,

@@ -37,9 +37,12 @@ MIN_FONT_PX = 8
 _BOXES = {
     "portrait": ((0.083, 0.833), {"lower": (0.599, 0.755), "middle": (0.422, 0.578)}),
     # Square feed posts: overlays are lighter, but the right column still appears in Reels.
-    "square": ((0.083, 0.875), {"lower": (0.64, 0.88), "middle": (0.38, 0.62)}),
-    # Landscape (YouTube, feed): keep the title-safe 10 % sides and the player bar's bottom 10 %.
-    "landscape": ((0.10, 0.90), {"lower": (0.66, 0.90), "middle": (0.38, 0.62)}),
+    # Half the frame wide, so the captions fit beside a product held at the persona's side and
+    # inside one half of a split.
+    "square": ((0.03, 0.49), {"lower": (0.64, 0.88), "middle": (0.38, 0.62)}),
+    # Landscape (YouTube, feed): the player bar's bottom 10 % kept clear; as wide as one half of
+    # the frame, so captions sit under the persona or beside it, never across a panel's edge.
+    "landscape": ((0.05, 0.49), {"lower": (0.66, 0.90), "middle": (0.38, 0.62)}),
 }
 
 

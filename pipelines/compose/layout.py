@@ -54,8 +54,8 @@ def layout_for(width: int, height: int) -> Layout:
     return Layout(width, height, Box(0, 0, width, height),  # 1:1
                   product=_box(width, height, 0.58, 0.34, 0.90, 0.66),
                   card=_box(width, height, 0.56, 0.32, 0.90, 0.68),
-                  end_product=_box(width, height, 0.28, 0.12, 0.72, 0.52),
-                  end_text=_box(width, height, 0.10, 0.55, 0.90, 0.70))
+                  end_product=_box(width, height, 0.28, 0.08, 0.72, 0.49),
+                  end_text=_box(width, height, 0.10, 0.51, 0.90, 0.65))  # captions fit below
 
 
 def fit_inside(content_w: int, content_h: int, box: Box) -> Box:

@@ -52,6 +52,7 @@ from models.script.copywriter.plan import (
     segment_phases,
     stretch_budget,
 )
+from models.script.shots import plan_shots
 
 __all__ = ["ScriptTooLongError", "ScriptTooShortError", "TemplateCopywriter", "speakable",
            "split_custom"]
@@ -76,7 +77,13 @@ class TemplateCopywriter:
         else:
             segments, notes = _Draft(brief).write()
         return Script(segments=tuple(segments), structure=brief.structure, tone=brief.tone,
-                      writer=self.name, notes=tuple(notes))
+                      writer=self.name, notes=tuple(notes), shots=plan_for(segments, brief))
+
+
+def plan_for(segments, brief: ScriptBrief) -> tuple:
+    """The copywriter's shot plan for `segments` (see models/script/shots.py)."""
+    return plan_shots(segments, product_name=brief.product_name,
+                      selling_points=brief.selling_points, seed=brief.seed)
 
 
 def _check(brief: ScriptBrief) -> None:

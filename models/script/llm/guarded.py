@@ -29,6 +29,7 @@ from models.script.llm.transformers_drafter import (
     smollm2_gguf,
     transformers_requirements,
 )
+from models.script.shots import plan_shots
 
 RETRY_TEMPERATURE_SCALE = 0.75  # a cooler second draft strays less from the format
 SEED_STRIDE = 1_000_003  # the retry's seed must not be another job's first seed
@@ -42,6 +43,8 @@ class Drafter(Protocol):
 
     def write(self, brief: ScriptBrief, *, phases: tuple[str, ...] | None = None,
               seed: int | None = None, temperature: float | None = None) -> Script: ...
+
+    def plan_shots(self, brief: ScriptBrief, script: Script, *, seed: int) -> tuple: ...
 
 
 class GuardedScriptWriter:
@@ -76,8 +79,23 @@ class GuardedScriptWriter:
                 rejections.append(f"model unavailable: {exc}")
                 break
             retried = (f"llm retry: {rejections[0]}",) if rejections else ()
-            return replace(script, notes=(*retried, *script.notes))
+            shots, shot_notes = self.shots_for(brief, script, seed=seed)
+            return replace(script, notes=(*retried, *script.notes, *shot_notes), shots=shots)
         return replace(planned, notes=(fallback_note(rejections), *planned.notes))
+
+    def shots_for(self, brief: ScriptBrief, script: Script, *,
+                  seed: int) -> tuple[tuple, tuple[str, ...]]:
+        """The model's shot plan for its script when it passes validation; otherwise the
+        copywriter's plan of the same script, with the reason in a note."""
+        try:
+            return self.llm.plan_shots(brief, script, seed=seed), ()
+        except ScriptRejected as exc:
+            reason = "; ".join(exc.reasons)
+        except LLMError as exc:
+            reason = f"model unavailable: {exc}"
+        fallback = plan_shots(script.segments, product_name=brief.product_name,
+                              selling_points=brief.selling_points, seed=brief.seed)
+        return fallback, (f"shot plan fallback: {reason}",)
 
     def attempts(self, brief: ScriptBrief) -> list[tuple[int, float]]:
         """(seed, temperature) of the first draft and of the retry."""

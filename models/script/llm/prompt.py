@@ -154,6 +154,16 @@ class DrafterBase:
                      seed=brief.seed if seed is None else seed,
                      temperature=self.temperature if temperature is None else temperature)
 
+    def plan_shots(self, brief: ScriptBrief, script: Script, *, seed: int) -> tuple:
+        """The model's shot plan for its `script` (raises ScriptRejected, LLMError)."""
+        from models.script.llm.shot_plan import parse_shot_reply, sentence_spans, shot_messages
+
+        reply = self.complete(shot_messages(script), seed=seed, temperature=self.temperature,
+                              max_new_tokens=min(self.max_new_tokens,
+                                                 8 * len(sentence_spans(script)) + 8),
+                              stop="\n\n")
+        return parse_shot_reply(reply.text, script, brief)
+
 
 def phases_for(brief: ScriptBrief) -> tuple[str, ...]:
     """The template copywriter's phase per segment, e.g. ("hook+problem", "solution", "cta")."""

@@ -10,6 +10,8 @@ from models.script.copywriter.writer import TemplateCopywriter
 from models.script.llm.guarded import GuardedScriptWriter, fallback_note
 from models.script.llm.openai_drafter import OpenAIChatDrafter
 from models.script.llm.prompt import LLMError, ScriptRejected
+from models.script.llm.shot_plan import sentence_spans
+from models.script.shots import PlannedShot
 
 PROFILES = REPO_ROOT / "configs" / "profiles"
 BRIEF = ScriptBrief(product_name="Morning Ritual Espresso Cups", segment_count=3,
@@ -33,6 +35,11 @@ class ScriptedLLM:
         if isinstance(outcome, Exception):
             raise outcome
         return outcome
+
+    def plan_shots(self, brief, script, *, seed):
+        """Every sentence a close-up: a plan that passes validation."""
+        return tuple(PlannedShot(segment, "closeup", first, last)
+                     for segment, first, last in sentence_spans(script))
 
 
 def llm_script(notes=()):

@@ -165,10 +165,13 @@ def test_the_guarded_writer_falls_back_when_the_server_keeps_failing(server):
 
 
 def test_the_guarded_writer_retries_a_bad_draft_on_the_server(server):
-    server.plan = [("ok", "1: Buy now!!!"), ("ok", GOOD)]
+    server.plan = [("ok", "1: Buy now!!!"), ("ok", GOOD), ("ok", "1: dolly")]
     script = GuardedScriptWriter(writer_for(server)).write(BRIEF)
     assert script.writer == "openai:test-model"
-    assert script.notes == ("llm retry: wrong segment count: lines 1 for 3 segments",)
-    first, retry = (r["body"] for r in server.requests)
+    retried, shots_note = script.notes
+    assert retried == "llm retry: wrong segment count: lines 1 for 3 segments"
+    assert shots_note.startswith("shot plan fallback: shot plan: sentence 1 has unknown kind")
+    first, retry, plan = (r["body"] for r in server.requests)
+    assert "Sentences:" in plan["messages"][-1]["content"]
     assert first["seed"] == 11 and retry["seed"] != 11
     assert retry["temperature"] < first["temperature"]
