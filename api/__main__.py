@@ -21,6 +21,7 @@ import logging
 import sys
 
 from api.settings import ApiSettings, MissingSecret
+from engine.log_format import log_format_from_env, use_json_logs
 
 
 def _serve(settings: ApiSettings, args: argparse.Namespace) -> int:
@@ -77,6 +78,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         args = parser.parse_args(["serve", *(argv or [])])
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if log_format_from_env() == "json":
+        use_json_logs(logging.getLogger().handlers)
     handlers = {"serve": _serve, "migrate": _migrate, "create-account": _create_account, "token": _token}
     try:
         settings = ApiSettings.from_env()

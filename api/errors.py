@@ -74,11 +74,12 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
 
 
 def validation_items(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """pydantic/FastAPI errors trimmed to {type, loc, msg, input}; `input` left out when missing."""
+    """pydantic/FastAPI errors trimmed to {type, loc, msg, input}; a missing field's `input` is
+    the object it is missing from (the seed's example), left out when there is none."""
     items = []
     for err in errors:
         item = {"type": err["type"], "loc": list(err["loc"]), "msg": err["msg"]}
-        if err["type"] != "missing" and "input" in err:
+        if "input" in err and not (err["type"] == "missing" and err["input"] is None):
             item["input"] = err["input"]
         items.append(item)
     return items

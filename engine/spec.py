@@ -91,12 +91,14 @@ class JobSpec(_Strict):
     seed: int = Field(0, ge=0, description="fixes every random choice, so a job renders the same twice")
     delivery: Delivery | None = None
     # Accepted for U-Gen compatibility; they steer the hosted video models, not this engine.
+    # Still checked against U-Gen's documented ranges, so a job valid here is valid there.
     video_model: str | None = None
     qai_mode: str | None = None
-    max_retries_keyframe: int | None = None
+    max_retries_keyframe: int | None = Field(None, ge=0, le=5)  # U-Gen: 0-5, default 1
     max_retries_video: int | None = None
-    human_review_max_rejections: int | None = None
-    human_review_budget: str | None = None
+    human_review_max_rejections: int | None = Field(None, ge=0)  # U-Gen: default 0
+    human_review_budget: str | None = Field(None, min_length=1, max_length=64,
+                                            pattern=r"^[a-z][a-z0-9_]*$")  # e.g. accept_best
     webhook_url: str | None = None
 
     @field_validator("key_selling_points")
@@ -127,12 +129,17 @@ class JobSpec(_Strict):
 
 
 def validation_detail(error: ValidationError) -> list[dict[str, Any]]:
-    """pydantic's errors in the seed's 422 shape, loc prefixed with "body"."""
+    """pydantic's errors in the seed's 422 shape, loc prefixed with "body"; a missing field's
+    `input` is the object it is missing from, as in the seed's example.
+
+    The worker's own `delivery` block (callback secret, upload URLs) is never echoed."""
     detail = []
     for item in error.errors(include_url=False, include_context=False):
         entry = {"type": item["type"], "loc": ["body", *item["loc"]], "msg": item["msg"]}
-        if "input" in item and item["type"] != "missing":
-            entry["input"] = item["input"]
+        if "input" in item and item["loc"][:1] != ("delivery",):
+            value = item["input"]
+            entry["input"] = ({k: v for k, v in value.items() if k != "delivery"}
+                              if isinstance(value, dict) else value)
         detail.append(entry)
     return detail
 

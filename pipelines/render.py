@@ -219,7 +219,9 @@ class RenderPipeline:
     # 7. captions
     def _write_captions(self, job: _Job, report: Callable) -> None:
         job.files["captions.vtt"] = job.work / "captions.vtt"
-        write_vtt(job.captions.pages, job.files["captions.vtt"])
+        # captions_enabled: false switches captions off for the job, sidecar included: the file
+        # stays (every render publishes the same set) but holds no cues.
+        write_vtt(job.captions.pages if job.spec.captions_enabled else [], job.files["captions.vtt"])
 
     # 8. complete
     def _complete(self, job: _Job, report: Callable) -> None:

@@ -110,7 +110,9 @@ def build_scene_for_job(spec: JobSpec, track: VoiceTrack, cutout: Cutout, *, per
                                 panel_w=layout.panel.w, panel_h=layout.panel.h)
     captions = caption_track(spec, track, configs=configs)
     card_start = track.duration_s - end_card_seconds(track.duration_s)
-    card = EndCard(build_end_card(build_base(prepared, layout), cutout, layout, cta=spec.cta_text,
+    # U-Gen ignores cta_text when custom_script is given: the card then shows the default CTA.
+    cta = None if spec.custom_script else spec.cta_text
+    card = EndCard(build_end_card(build_base(prepared, layout), cutout, layout, cta=cta,
                                   product_name=spec.product_name, font_path=font_path(configs)),
                    start_s=card_start)
     scene = build_scene(prepared, layout, cutout, mode=spec.interaction_mode,

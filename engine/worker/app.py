@@ -35,6 +35,7 @@ from engine.worker.middleware import (
     GracefulShutdown,
     JobContextMiddleware,
     JobTimeLimit,
+    JsonLogs,
     Liveness,
     Metrics,
     Progress,
@@ -79,6 +80,7 @@ def build_middleware(settings: WorkerSettings, runtime: Runtime) -> list:
     return [
         JobContextMiddleware(runtime.parse),
         RedactJobs(),
+        JsonLogs(),
         SingleRender(),
         WorkerBoot(runtime),
         Liveness(settings.liveness_dir, stall_s=settings.liveness_stall_s),

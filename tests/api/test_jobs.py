@@ -22,10 +22,19 @@ def test_a_created_job_is_queued_with_its_credits_reserved_and_can_be_read_back(
 
 
 def test_a_missing_field_gets_the_seed_422_detail_list(account):
-    response = account.client.post("/api/v1/jobs", json={"product_name": "Glow Serum", "segment_count": 3})
+    response = account.client.post("/api/v1/jobs", json={"product_name": "test", "segment_count": 3})
     assert response.status_code == 422
     assert response.json() == {"detail": [
-        {"type": "missing", "loc": ["body", "product_image_url"], "msg": "Field required"}]}
+        {"type": "missing", "loc": ["body", "product_image_url"], "msg": "Field required",
+         "input": {"product_name": "test", "segment_count": 3}}]}
+
+
+def test_the_seeds_422_example_comes_back_to_the_letter(account):
+    # U-Gen's documented example: the body's only field was product_name (segment_count missing too)
+    response = account.client.post("/api/v1/jobs", json={"product_name": "test"})
+    assert response.status_code == 422
+    assert {"type": "missing", "loc": ["body", "product_image_url"], "msg": "Field required",
+            "input": {"product_name": "test"}} in response.json()["detail"]
 
 
 def test_out_of_range_and_unknown_fields_are_422_with_their_input(account):

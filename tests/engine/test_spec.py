@@ -35,8 +35,27 @@ def test_a_missing_required_field_is_reported_in_the_seed_422_shape():
     error = caught.value.to_dict()["error"]
     assert error["code"] == "INVALID_JOB_SPEC"
     assert error["details"]["detail"] == [
-        {"type": "missing", "loc": ["body", "product_image_url"], "msg": "Field required"}]
+        {"type": "missing", "loc": ["body", "product_image_url"], "msg": "Field required",
+         "input": {"product_name": "Glow Serum", "segment_count": 3}}]
     assert "product_image_url" in error["message"]
+
+
+def test_a_missing_field_echoes_the_body_without_the_workers_delivery_block():
+    secret = {"attempt": 1, "callback_url": "https://api.example/events", "callback_secret": "s3cr3t"}
+    with pytest.raises(InvalidJobSpec) as caught:
+        parse_job({"product_name": "test", "segment_count": 1, "delivery": secret})
+    detail = caught.value.details["detail"]
+    assert detail == [{"type": "missing", "loc": ["body", "product_image_url"],
+                       "msg": "Field required", "input": {"product_name": "test", "segment_count": 1}}]
+    assert "s3cr3t" not in str(caught.value.to_dict())
+
+
+def test_an_invalid_delivery_block_is_reported_without_echoing_its_value():
+    with pytest.raises(InvalidJobSpec) as caught:
+        parse_job({**MINIMAL, "delivery": {"callback_secret": ["s3cr3t"]}})
+    detail = caught.value.details["detail"]
+    assert detail[0]["loc"] == ["body", "delivery", "callback_secret"] and "input" not in detail[0]
+    assert "s3cr3t" not in str(caught.value.to_dict())
 
 
 @pytest.mark.parametrize(("field", "value"), [
@@ -61,6 +80,27 @@ def test_unknown_fields_are_refused_so_typos_do_not_render_silently():
 def test_hosted_only_ugen_fields_are_accepted():
     spec = parse_job({**MINIMAL, "video_model": "kling3_std", "qai_mode": "strict"})
     assert spec.video_model == "kling3_std"
+
+
+@pytest.mark.parametrize(("field", "value"), [
+    ("max_retries_keyframe", 0), ("max_retries_keyframe", 5), ("human_review_max_rejections", 0),
+    ("human_review_max_rejections", 3), ("human_review_budget", "accept_best"),
+])
+def test_accepted_and_ignored_ugen_fields_take_their_documented_values(field, value):
+    assert getattr(parse_job({**MINIMAL, field: value}), field) == value
+
+
+@pytest.mark.parametrize(("field", "value", "kind"), [
+    ("max_retries_keyframe", -1, "greater_than_equal"), ("max_retries_keyframe", 6, "less_than_equal"),
+    ("max_retries_keyframe", "two", "int_parsing"),
+    ("human_review_max_rejections", -1, "greater_than_equal"),
+    ("human_review_budget", "", "string_too_short"), ("human_review_budget", "Accept Best!", "string_pattern_mismatch"),
+])
+def test_accepted_and_ignored_ugen_fields_are_still_checked_against_their_ranges(field, value, kind):
+    with pytest.raises(InvalidJobSpec) as caught:
+        parse_job({**MINIMAL, field: value})
+    detail = caught.value.details["detail"]
+    assert [(d["type"], d["loc"], d["input"]) for d in detail] == [(kind, ["body", field], value)]
 
 
 def test_a_template_fills_only_what_the_job_leaves_out():

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import struct
 import subprocess
+import sys
 
 import av
 import cv2
@@ -17,7 +18,8 @@ from engine.spec import STAGES
 from models.base import WordTiming
 from pipelines.captions.font import font_path
 from pipelines.captions.track import CaptionTrack, caption_style_for
-from pipelines.encode.ffmpeg import measure_loudness
+from pipelines.compose.layout import layout_for
+from pipelines.encode.ffmpeg import decode_audio, measure_loudness
 from tests.conftest import JOBS, ffprobe, render
 
 pytestmark = pytest.mark.integration
@@ -283,3 +285,55 @@ def test_render_one_reports_an_invalid_spec_with_the_422_detail(tmp_path):
     assert error["code"] == "INVALID_JOB_SPEC"
     locs = [d["loc"] for d in error["details"]["detail"]]
     assert ["body", "segment_count"] in locs and ["body", "product_image_url"] in locs
+
+
+SHORT_SCRIPT = "These cups keep it hot. I use them every single day."
+
+
+def _last_frame(path):
+    with av.open(str(path)) as container:
+        *_, last = container.decode(video=0)
+        return last.to_ndarray(format="rgb24").astype(np.int16)
+
+
+def _cta_region(frame):
+    box = layout_for(frame.shape[1], frame.shape[0]).end_text
+    return frame[box.y:box.y + box.h, box.x:box.x + box.w]
+
+
+def test_a_custom_script_keeps_the_jobs_cta_text_off_the_end_card(pipeline, tmp_path):
+    job = {"segment_count": 2, "segment_duration": 3, "music_enabled": False, "seed": 2}
+    render(pipeline, tmp_path / "ignored", custom_script=SHORT_SCRIPT, cta_text="Use code ZEBRA", **job)
+    render(pipeline, tmp_path / "none", custom_script=SHORT_SCRIPT, **job)
+    render(pipeline, tmp_path / "shown", cta_text="Use code ZEBRA", **job)
+    ignored, none, shown = (_cta_region(_last_frame(tmp_path / name / "final.mp4"))
+                            for name in ("ignored", "none", "shown"))
+    # The same card as a job with no cta_text (the default CTA); the ZEBRA pill looks different.
+    assert np.abs(ignored - none).mean() < 1.0
+    assert np.abs(shown - none).mean() > 5.0
+
+
+def test_captions_disabled_leave_a_sidecar_with_no_cues(pipeline, tmp_path):
+    result, _ = render(pipeline, tmp_path, segment_count=1, segment_duration=3,
+                       captions_enabled=False, music_enabled=False)
+    vtt = (tmp_path / "captions.vtt").read_text()
+    assert "captions.vtt" in result.artifacts
+    assert vtt.strip() == "WEBVTT" and "-->" not in vtt
+
+
+def test_the_same_job_rendered_side_by_side_has_bit_identical_audio(tmp_path):
+    spec = tmp_path / "job.json"
+    spec.write_text(json.dumps({
+        "product_name": "Espresso Cups", "product_image_url": str(JOBS / "espresso_cup.png"),
+        "segment_count": 2, "segment_duration": 3, "video_resolution": "draft",
+        "music_mood": "upbeat", "custom_script": SHORT_SCRIPT, "seed": 5}))
+    outs = [tmp_path / f"out{i}" for i in range(4)]
+    renders = [subprocess.Popen([sys.executable, "scripts/render_one.py", str(spec), "--out", str(out)],
+                                cwd=JOBS.parents[1], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+               for out in outs]
+    for process in renders:
+        _, stderr = process.communicate(timeout=300)
+        assert process.returncode == 0, stderr.decode()[-2000:]
+    audio = [decode_audio(out / "final.mp4", sample_rate=48000, channels=2) for out in outs]
+    assert np.abs(audio[0][-4800:]).max() > 0  # the music's fade still sounds in the last 0.1 s
+    assert all(a.shape == audio[0].shape and np.array_equal(a, audio[0]) for a in audio[1:])

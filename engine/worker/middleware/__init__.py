@@ -10,12 +10,14 @@
     metrics        Metrics: Prometheus counters and histograms
     gpu_memory     GpuMemory: free what a job left on the GPU
     log_redaction  RedactJobs: no callback secret in a log line
+    log_format     JsonLogs: one JSON object per log line with the job's fields (UGEN_LOG_FORMAT=json)
 """
 
 from engine.worker.middleware.boot import WorkerBoot
 from engine.worker.middleware.gpu_memory import GpuMemory
 from engine.worker.middleware.job_context import JobContext, JobContextMiddleware, current_job
 from engine.worker.middleware.liveness import Liveness, check_liveness
+from engine.worker.middleware.log_format import JsonLogs
 from engine.worker.middleware.log_redaction import RedactJobs
 from engine.worker.middleware.metrics import Metrics
 from engine.worker.middleware.progress import Progress
@@ -24,5 +26,5 @@ from engine.worker.middleware.single_render import SingleRender
 from engine.worker.middleware.time_limits import JobTimeLimit
 
 __all__ = ["GpuMemory", "GracefulShutdown", "JobContext", "JobContextMiddleware", "JobHandedBack",
-           "JobTimeLimit", "Liveness", "Metrics", "Progress", "RedactJobs", "SingleRender", "WorkerBoot",
+           "JobTimeLimit", "JsonLogs", "Liveness", "Metrics", "Progress", "RedactJobs", "SingleRender", "WorkerBoot",
            "check_liveness", "current_job"]

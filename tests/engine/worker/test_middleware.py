@@ -12,16 +12,20 @@ import time
 from pathlib import Path
 from types import SimpleNamespace
 
+import pytest
 from dramatiq import Message
 
 from engine.errors import ProductImageInvalid, RenderFailed, StorageError
 from engine.settings import REPO_ROOT
+from engine.spec import STAGES
+from engine.worker import broker_from_url, send_job
 from engine.worker.middleware.liveness import check_liveness
 from engine.worker.middleware.log_redaction import _Redact
 from engine.worker.middleware.single_render import SingleRender
 from engine.worker.runner import prepare_work_dir, should_retry
 from engine.worker.settings import WorkerSettings
-from tests.support.jobs import REDIS_URL
+from tests.support.jobs import REDIS_URL, make_job
+from tests.support.servers import terminal
 
 pytest_plugins = ["tests.support.fixtures"]  # real Redis, RabbitMQ, S3, API
 
@@ -104,3 +108,22 @@ def test_the_enqueue_script_sends_a_valid_job_and_refuses_an_invalid_one(tmp_pat
     spec.write_text(json.dumps({"product_name": "Cups"}))
     refused = subprocess.run([*script, str(spec)], capture_output=True, text=True, timeout=60)
     assert refused.returncode == 2 and "INVALID_JOB_SPEC" in refused.stderr
+
+
+@pytest.mark.integration
+def test_a_worker_with_ugen_log_format_json_writes_its_lines_as_json_with_the_jobs_fields(
+        start_worker, api, product_url):
+    worker = start_worker(UGEN_LOG_FORMAT="json")
+    job = make_job(product_url.replace("espresso_cup.png", "gone.png"), api)
+    send_job(broker_from_url(worker.env["UGEN_BROKER_URL"]), job, queue=worker.env["UGEN_QUEUE"])
+    api.wait_for(terminal, job_id=job["job_id"], timeout_s=60)
+    deadline = time.monotonic() + 10
+    while job["job_id"] not in worker.log() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    # The dramatiq supervisor's own few lines (booting, stopping) stay text; its workers' are JSON.
+    lines = [json.loads(ln) for ln in worker.log().splitlines() if ln.startswith("{")]
+    assert any("ready for action" in line["message"] and line["job_id"] is None for line in lines)
+    mine = [line for line in lines if line["job_id"] == job["job_id"]]
+    assert mine and all(line["attempt"] == 1 and line["stage"] in STAGES for line in mine)
+    assert not [ln for ln in worker.log().splitlines() if "Worker process is ready" in ln
+                and not ln.startswith("{")]
