@@ -18,7 +18,10 @@ import json
 import logging
 import sys
 
-from api.settings import ApiSettings
+from api.settings import ApiSettings, describe
+from engine.settings import SettingsError
+
+EXIT_CONFIG = 78  # sysexits' EX_CONFIG
 
 
 def _serve(settings: ApiSettings, args: argparse.Namespace) -> int:
@@ -76,7 +79,13 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args(["serve", *(argv or [])])
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     handlers = {"serve": _serve, "migrate": _migrate, "create-account": _create_account, "token": _token}
-    return handlers[args.command](ApiSettings.from_env(), args)
+    try:
+        settings = ApiSettings.from_env()
+    except SettingsError as exc:  # a typo stops the API at start, loudly
+        print(f"ugen-api: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    print(f"ugen-api: {describe(settings)}", file=sys.stderr, flush=True)
+    return handlers[args.command](settings, args)
 
 
 if __name__ == "__main__":

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 from api.settings import ApiSettings
+from engine.settings import REPO_ROOT
 
 
 def test_secrets_not_in_the_environment_are_generated_once_and_kept(tmp_path, monkeypatch):
@@ -19,3 +24,12 @@ def test_secrets_in_the_environment_win(tmp_path, monkeypatch):
     monkeypatch.setenv("UGEN_API_SECRETS_FILE", str(tmp_path / "secrets.json"))
     monkeypatch.setenv("UGEN_API_JWT_SECRET", "from-the-environment")
     assert ApiSettings.from_env().jwt_secret == "from-the-environment"
+
+
+def test_a_setting_the_api_cannot_use_stops_it_at_start_naming_the_variable(tmp_path):
+    env = {**os.environ, "UGEN_API_SECRETS_FILE": str(tmp_path / "secrets.json"), "UGEN_API_CONCURRENT_JOBS": "five"}
+    done = subprocess.run([sys.executable, "-m", "api", "serve"], env=env, cwd=REPO_ROOT, capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 78, done.stderr[-2000:]
+    assert "UGEN_API_CONCURRENT_JOBS='five'" in done.stderr and "integer" in done.stderr
+    assert "Traceback" not in done.stderr

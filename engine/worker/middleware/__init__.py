@@ -10,6 +10,7 @@
     metrics        Metrics: Prometheus counters and histograms
     gpu_memory     GpuMemory: free what a job left on the GPU
     log_redaction  RedactJobs: no callback secret in a log line
+    retries        PatientRetries: Dramatiq's Retries, whose re-enqueue waits out a broker outage
 """
 
 from engine.worker.middleware.boot import WorkerBoot
@@ -19,10 +20,11 @@ from engine.worker.middleware.liveness import Liveness, check_liveness
 from engine.worker.middleware.log_redaction import RedactJobs
 from engine.worker.middleware.metrics import Metrics
 from engine.worker.middleware.progress import Progress
+from engine.worker.middleware.retries import PatientRetries
 from engine.worker.middleware.shutdown import GracefulShutdown, JobHandedBack
 from engine.worker.middleware.single_render import SingleRender
 from engine.worker.middleware.time_limits import JobTimeLimit
 
 __all__ = ["GpuMemory", "GracefulShutdown", "JobContext", "JobContextMiddleware", "JobHandedBack",
-           "JobTimeLimit", "Liveness", "Metrics", "Progress", "RedactJobs", "SingleRender", "WorkerBoot",
+           "JobTimeLimit", "Liveness", "Metrics", "PatientRetries", "Progress", "RedactJobs", "SingleRender", "WorkerBoot",
            "check_liveness", "current_job"]
