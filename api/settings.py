@@ -90,12 +90,14 @@ class ApiSettings:
         env = read_env(ApiEnv)
         return cls(
             database_url=env.database_url or DEFAULT_DB, host=env.host, port=env.port,
-            jwt_secret=_secret("UGEN_API_JWT_SECRET"), jwt_audience=env.jwt_audience, admin_token=env.admin_token,
-            broker_url=env.broker_url, redis_url=env.redis_url or _state_redis(env.broker_url), queue=env.queue,
+            jwt_secret=_secret("UGEN_API_JWT_SECRET"), jwt_audience=env.jwt_audience,
+            admin_token=env.admin_token, broker_url=env.broker_url,
+            redis_url=env.redis_url or _state_redis(env.broker_url), queue=env.queue,
             callback_url=env.callback_url or f"http://127.0.0.1:{env.port}/internal/jobs/events",
             callback_secret=_secret("UGEN_API_CALLBACK_SECRET"), event_max_age_s=env.event_max_age_s,
             limits=Limits(concurrent_jobs=env.concurrent_jobs, daily_jobs=env.daily_jobs,
-                          concurrent_retry_after_s=env.concurrent_retry_after_s, cancel_hold_s=env.cancel_hold_s),
+                          concurrent_retry_after_s=env.concurrent_retry_after_s,
+                          cancel_hold_s=env.cancel_hold_s),
             requeue_after_s=env.requeue_after_s, sweep_interval_s=env.sweep_interval_s,
             stall_after_s=env.stall_after_s, webhook_retry_delays_s=env.webhook_retry_delays_s,
             webhook_timeout_s=env.webhook_timeout_s, allow_private_urls=env.allow_private_urls,
@@ -115,7 +117,8 @@ A, L = ApiSettings, Limits  # the defaults, from the dataclasses
 
 
 class ApiEnv(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="UGEN_API_", extra="ignore", frozen=True, env_ignore_empty=True,
+    model_config = SettingsConfigDict(env_prefix="UGEN_API_", extra="ignore", frozen=True,
+                                      env_ignore_empty=True,
                                       secrets_dir=os.environ.get("UGEN_SECRETS_DIR") or None)
     database_url: str | None = None
     host: str = A.host

@@ -106,9 +106,11 @@ class EngineEnv(BaseSettings):
     def engine(self) -> Settings:
         home = Path.home()
         fetch = FetchLimits(max_bytes=self.fetch_max_bytes, max_pixels=self.fetch_max_pixels,
-                            timeout_s=self.fetch_timeout_s, allow_private_addresses=self.test_allow_private_urls)
+                            timeout_s=self.fetch_timeout_s,
+                            allow_private_addresses=self.test_allow_private_urls)
         return Settings(configs_dir=_home(self.configs_dir, home), cache_dir=_home(self.cache_dir, home),
-                        work_root=self.work_root, profile=self.profile, models_dir=_home(self.models_dir, home),
+                        work_root=self.work_root, profile=self.profile,
+                        models_dir=_home(self.models_dir, home),
                         device=self.device, fetch=fetch)
 
 

@@ -181,7 +181,8 @@ class LeaseKeeper:
             raise LeaseLost(f"lease on {self.lease.key} was taken over")
         silent_s = time.monotonic() - self.lease.renewed_at
         if silent_s > self.lost_after_s:
-            raise LeaseLost(f"lease on {self.lease.key} not renewed for {silent_s:.1f} s; it may have expired")
+            raise LeaseLost(f"lease on {self.lease.key} not renewed for {silent_s:.1f} s; "
+                            "it may have expired")
 
     def _run(self) -> None:
         while not self._stop.wait(self.tick_s):

@@ -147,7 +147,8 @@ class WorkerEnv(EngineEnv):
             multipart_chunk_mb=self.s3_multipart_chunk_mb, upload_retry_s=self.upload_retry_s)
 
     def worker(self) -> WorkerSettings:
-        knobs = {name: getattr(self, name) for name in W.__dataclass_fields__ if name not in ("engine", "storage")}
+        knobs = {name: getattr(self, name) for name in W.__dataclass_fields__
+                 if name not in ("engine", "storage")}
         return WorkerSettings(**knobs, engine=self.engine(), storage=self.storage_settings())
 
 

@@ -62,7 +62,7 @@ def top_level(name: str) -> set[str]:
     entries = set()
     for file in dist.files or []:
         first = file.parts[0]
-        if first.endswith((".dist-info", ".data")) or first in ("..", "__pycache__") or first.endswith(".pth"):
+        if first.endswith((".dist-info", ".data", ".pth")) or first in ("..", "__pycache__"):
             continue
         entries.add(first)
     return entries
@@ -85,8 +85,8 @@ def test_the_api_extra_alone_can_import_the_api_and_enqueue_a_job(tmp_path):
     spec = {"product_name": "Cups", "product_image_url": "https://example.com/cup.png"}
     # -I: no user site, no PYTHONPATH; -S: not even the full site-packages of this venv.
     code = f"import sys; sys.path[:0] = [{str(REPO_ROOT)!r}, {str(site)!r}]\n" + SEND
-    done = subprocess.run([sys.executable, "-I", "-S", "-c", code, REDIS_URL, queue, job_id, json.dumps(spec)],
-                          capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    argv = [sys.executable, "-I", "-S", "-c", code, REDIS_URL, queue, job_id, json.dumps(spec)]
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=120, cwd=tmp_path)
     assert done.returncode == 0 and "sent" in done.stdout, done.stderr[-3000:]
     client = redis.Redis.from_url(REDIS_URL)
     try:

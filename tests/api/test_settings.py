@@ -27,7 +27,8 @@ def test_secrets_in_the_environment_win(tmp_path, monkeypatch):
 
 
 def test_a_setting_the_api_cannot_use_stops_it_at_start_naming_the_variable(tmp_path):
-    env = {**os.environ, "UGEN_API_SECRETS_FILE": str(tmp_path / "secrets.json"), "UGEN_API_CONCURRENT_JOBS": "five"}
+    env = {**os.environ, "UGEN_API_SECRETS_FILE": str(tmp_path / "secrets.json"),
+           "UGEN_API_CONCURRENT_JOBS": "five"}
     done = subprocess.run([sys.executable, "-m", "api", "serve"], env=env, cwd=REPO_ROOT, capture_output=True,
                           text=True, timeout=60)
     assert done.returncode == 78, done.stderr[-2000:]

@@ -26,5 +26,6 @@ from engine.worker.middleware.single_render import SingleRender
 from engine.worker.middleware.time_limits import JobTimeLimit
 
 __all__ = ["GpuMemory", "GracefulShutdown", "JobContext", "JobContextMiddleware", "JobHandedBack",
-           "JobTimeLimit", "Liveness", "Metrics", "PatientRetries", "Progress", "RedactJobs", "SingleRender", "WorkerBoot",
+           "JobTimeLimit", "Liveness", "Metrics", "PatientRetries",
+           "Progress", "RedactJobs", "SingleRender", "WorkerBoot",
            "check_liveness", "current_job"]

@@ -40,7 +40,8 @@ def assert_contract(events: list[dict], job_id: str, bucket: str) -> dict:
     assert final["progress_percent"] == 100
     # Under the key of the lease that committed it (the fence against stale workers' uploads).
     assert re.search(rf"/{bucket}/renders/{job_id}/[0-9a-f]{{32}}/final\.mp4$", final["final_video_url"])
-    assert final["objects"]["final.mp4"] == {"bucket": bucket, "key": final["final_video_url"].split(f"/{bucket}/")[1]}
+    key = final["final_video_url"].split(f"/{bucket}/")[1]
+    assert final["objects"]["final.mp4"] == {"bucket": bucket, "key": key}
     assert final["size_bytes"] > 10_000
     assert 2.0 < final["duration_s"] < 10.0
     assert (final["width"], final["height"]) == (360, 640)

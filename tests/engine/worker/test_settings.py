@@ -30,7 +30,8 @@ def start(env: dict[str, str]) -> subprocess.CompletedProcess:
     ("UGEN_LEASE_TTL_S", "30s", ["number"]),
     ("UGEN_MAX_RETRIES", "three", ["integer"]),
 ])
-def test_a_setting_the_worker_cannot_use_stops_it_at_start_naming_the_variable(worker_env, name, value, allowed):
+def test_a_setting_the_worker_cannot_use_stops_it_at_start_naming_the_variable(
+        worker_env, name, value, allowed):
     done = start({**worker_env, "UGEN_METRICS_PORT": "0", name: value})
     assert done.returncode == 78, done.stderr[-2000:]
     assert f"{name}={value!r}" in done.stderr and all(word in done.stderr for word in allowed), done.stderr
