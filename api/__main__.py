@@ -20,8 +20,11 @@ import json
 import logging
 import sys
 
-from api.settings import ApiSettings, MissingSecret
+from api.settings import ApiSettings, MissingSecret, describe
 from engine.log_format import log_format_from_env, use_json_logs
+from engine.settings import SettingsError
+
+EXIT_CONFIG = 78  # sysexits' EX_CONFIG
 
 
 def _serve(settings: ApiSettings, args: argparse.Namespace) -> int:
@@ -86,6 +89,10 @@ def main(argv: list[str] | None = None) -> int:
     except MissingSecret as exc:  # one line, no traceback: the message says what to set
         print(f"python -m api: {exc}", file=sys.stderr)
         return 2
+    except SettingsError as exc:  # a typo stops the API at start, loudly
+        print(f"ugen-api: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    print(f"ugen-api: {describe(settings)}", file=sys.stderr, flush=True)
     return handlers[args.command](settings, args)
 
 

@@ -23,6 +23,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from api import ledger
+from api.cancel import acknowledge_cancel
 from api.context import AppContext
 from api.dispatch import callback_secret
 from api.errors import ApiError
@@ -132,6 +133,8 @@ def apply_event(ctx: AppContext, event: ProgressEvent) -> EventAck:
             raise ApiError(404, "NOT_FOUND", "Job not found", details={"id": event.job_id})
         account = db.get(Account, job.account_id, with_for_update=True)  # lock order: account, then job
         db.refresh(job, with_for_update=True)
+        if acknowledge_cancel(job, event):  # the worker let go of a cancelled job: not its result
+            return EventAck(accepted=False, reason="job_finished")
         if (reason := _why_ignored(job, event)) is not None:
             return EventAck(accepted=False, reason=reason)
         job.last_seq = max(job.last_seq, event.seq or 0)

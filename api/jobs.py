@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from api import ledger
+from api.cancel import signal_cancel
 from api.context import AppContext
 from api.dispatch import send_after_commit
 from api.errors import ApiError, ValidationFailed, not_found, validation_error
@@ -154,8 +155,10 @@ def cancel_job(ctx: AppContext, account_id: str, job_id: str) -> Job:
         if job.status not in ACTIVE_STATUSES:
             raise ApiError(409, "JOB_NOT_CANCELLABLE", f"a {job.status} job cannot be cancelled",
                            details={"job_id": job.id, "status": job.status})
-        job.status, job.finished_at = "cancelled", utcnow()
+        running = job.status == "processing"  # its worker must let go before its slot frees
+        job.status, job.finished_at = "cancelled", None if running else utcnow()
         ledger.release(db, account, job, why="job cancelled")
+    signal_cancel(ctx.settings, job.id)
     return job
 
 

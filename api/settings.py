@@ -1,7 +1,12 @@
-"""The control plane's settings, read once from the environment.
+"""The control plane's settings, read once from the environment and validated.
 
-    settings = ApiSettings.from_env()
+    settings = ApiSettings.from_env()   # SettingsError names every bad variable; `python -m api` exits 78
     settings.database_url        # sqlite:///<repo>/out/api.sqlite3 unless UGEN_API_DATABASE_URL
+    describe(settings)           # the start-up log line
+
+`ApiEnv` is the process's one pydantic-settings model: UGEN_API_* plus the variables it shares
+with the worker (UGEN_BROKER_URL, UGEN_REDIS_URL, UGEN_QUEUE, UGEN_CONFIGS_DIR and the test-only
+UGEN_TEST_ALLOW_PRIVATE_URLS); the dataclasses hold the defaults.
 
 Every knob but two has a default that runs on a fresh clone: the embedded SQLite, Redis on
 localhost as the worker's broker. The two secrets, UGEN_API_JWT_SECRET and UGEN_API_CALLBACK_SECRET,
@@ -18,8 +23,12 @@ import os
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Annotated, Any
 
-from engine.settings import REPO_ROOT, env_float, env_int
+from pydantic import AliasChoices, Field, NonNegativeFloat, PositiveFloat, PositiveInt, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from engine.settings import REPO_ROOT, read_env
 
 DEFAULT_DB = f"sqlite:///{REPO_ROOT / 'out' / 'api.sqlite3'}"
 SECRETS_FILE = REPO_ROOT / "out" / "api-secrets.json"
@@ -66,6 +75,8 @@ class Limits:
     daily_jobs: int = 100
     # A concurrent-limit 429 cannot know when a job will end: this is the Retry-After it sends.
     concurrent_retry_after_s: int = 30
+    # A job cancelled mid-render holds its slot until its worker lets go, at most this long.
+    cancel_hold_s: float = 6 * 3600.0
 
 
 @dataclass(frozen=True)
@@ -77,6 +88,7 @@ class ApiSettings:
     jwt_audience: str | None = None
     admin_token: str | None = None  # None: the /admin endpoints answer 401 to everyone
     broker_url: str = "redis://127.0.0.1:6379/0"
+    redis_url: str = "redis://127.0.0.1:6379/0"  # the workers' job state: where cancel flags go
     queue: str = "renders"
     # Where workers POST progress events: this server's address as the workers see it.
     callback_url: str = "http://127.0.0.1:8000/internal/jobs/events"
@@ -101,33 +113,80 @@ class ApiSettings:
 
     @classmethod
     def from_env(cls) -> ApiSettings:
-        env = os.environ.get
+        """Raises SettingsError naming every variable that does not validate."""
+        env = read_env(ApiEnv)  # a bad variable is named first, then a missing secret
         _require_secrets()
-        port = env_int("UGEN_API_PORT", 8000)
         return cls(
-            database_url=env("UGEN_API_DATABASE_URL") or DEFAULT_DB,
-            host=env("UGEN_API_HOST", "127.0.0.1"), port=port,
-            jwt_secret=_secret("UGEN_API_JWT_SECRET"),
-            jwt_audience=env("UGEN_API_JWT_AUDIENCE") or None,
-            admin_token=env("UGEN_API_ADMIN_TOKEN") or None,
-            broker_url=env("UGEN_BROKER_URL", "redis://127.0.0.1:6379/0"),
-            queue=env("UGEN_QUEUE", "renders"),
-            callback_url=env("UGEN_API_CALLBACK_URL") or f"http://127.0.0.1:{port}/internal/jobs/events",
-            callback_secret=_secret("UGEN_API_CALLBACK_SECRET"),
-            event_max_age_s=env_float("UGEN_API_EVENT_MAX_AGE_S", 300.0),
-            limits=Limits(concurrent_jobs=env_int("UGEN_API_CONCURRENT_JOBS", 5),
-                          daily_jobs=env_int("UGEN_API_DAILY_JOBS", 100),
-                          concurrent_retry_after_s=env_int("UGEN_API_CONCURRENT_RETRY_AFTER_S", 30)),
-            requeue_after_s=env_float("UGEN_API_REQUEUE_AFTER_S", 600.0),
-            sweep_interval_s=env_float("UGEN_API_SWEEP_INTERVAL_S", 10.0),
-            stall_after_s=env_float("UGEN_API_STALL_AFTER_S", 6 * 3600.0),
-            webhook_retry_delays_s=tuple(float(s) for s in env("UGEN_API_WEBHOOK_RETRY_DELAYS_S", "1,4,16").split(",")),
-            webhook_timeout_s=env_float("UGEN_API_WEBHOOK_TIMEOUT_S", 10.0),
-            webhook_concurrency=max(1, env_int("UGEN_API_WEBHOOK_CONCURRENCY", 8)),
-            sign_urls=_env_bool("UGEN_API_SIGN_URLS", False),
-            signed_url_ttl_s=env_int("UGEN_API_SIGNED_URL_TTL_S", 3600),
-            s3_endpoint_url=env("UGEN_S3_ENDPOINT_URL") or None, s3_region=env("UGEN_S3_REGION", "us-east-1"),
-            allow_private_urls=_env_bool("UGEN_TEST_ALLOW_PRIVATE_URLS", False),
-            configs_dir=Path(env("UGEN_CONFIGS_DIR") or REPO_ROOT / "configs"),
-            migrate_on_start=_env_bool("UGEN_API_MIGRATE_ON_START", True),
-        )
+            database_url=env.database_url or DEFAULT_DB, host=env.host, port=env.port,
+            jwt_secret=_secret("UGEN_API_JWT_SECRET"), jwt_audience=env.jwt_audience,
+            admin_token=env.admin_token, broker_url=env.broker_url,
+            redis_url=env.redis_url or _state_redis(env.broker_url), queue=env.queue,
+            callback_url=env.callback_url or f"http://127.0.0.1:{env.port}/internal/jobs/events",
+            callback_secret=_secret("UGEN_API_CALLBACK_SECRET"), event_max_age_s=env.event_max_age_s,
+            limits=Limits(concurrent_jobs=env.concurrent_jobs, daily_jobs=env.daily_jobs,
+                          concurrent_retry_after_s=env.concurrent_retry_after_s,
+                          cancel_hold_s=env.cancel_hold_s),
+            requeue_after_s=env.requeue_after_s, sweep_interval_s=env.sweep_interval_s,
+            stall_after_s=env.stall_after_s, webhook_retry_delays_s=env.webhook_retry_delays_s,
+            webhook_timeout_s=env.webhook_timeout_s, webhook_concurrency=env.webhook_concurrency,
+            sign_urls=env.sign_urls, signed_url_ttl_s=env.signed_url_ttl_s,
+            s3_endpoint_url=env.s3_endpoint_url, s3_region=env.s3_region,
+            allow_private_urls=env.allow_private_urls,
+            configs_dir=env.configs_dir, migrate_on_start=env.migrate_on_start)
+
+
+def _state_redis(broker_url: str) -> str:
+    return broker_url if broker_url.startswith(("redis://", "rediss://")) else "redis://127.0.0.1:6379/0"
+
+
+def _shared(name: str) -> Any:
+    """A variable the API shares with the worker: no UGEN_API_ prefix."""
+    return Field(validation_alias=AliasChoices(name))
+
+
+A, L = ApiSettings, Limits  # the defaults, from the dataclasses
+
+
+class ApiEnv(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="UGEN_API_", extra="ignore", frozen=True,
+                                      env_ignore_empty=True,
+                                      secrets_dir=os.environ.get("UGEN_SECRETS_DIR") or None)
+    database_url: str | None = None
+    host: str = A.host
+    port: Annotated[int, Field(ge=1, le=65535)] = A.port
+    jwt_audience: str | None = None
+    admin_token: str | None = None
+    broker_url: Annotated[str, _shared("UGEN_BROKER_URL")] = A.broker_url
+    redis_url: Annotated[str | None, _shared("UGEN_REDIS_URL")] = None
+    queue: Annotated[str, _shared("UGEN_QUEUE")] = A.queue
+    callback_url: str | None = None
+    event_max_age_s: PositiveFloat = A.event_max_age_s
+    concurrent_jobs: PositiveInt = L.concurrent_jobs
+    daily_jobs: PositiveInt = L.daily_jobs
+    concurrent_retry_after_s: PositiveInt = L.concurrent_retry_after_s
+    cancel_hold_s: PositiveFloat = L.cancel_hold_s
+    requeue_after_s: PositiveFloat = A.requeue_after_s
+    sweep_interval_s: PositiveFloat = A.sweep_interval_s
+    stall_after_s: PositiveFloat = A.stall_after_s
+    webhook_retry_delays_s: Annotated[tuple[NonNegativeFloat, ...], NoDecode] = A.webhook_retry_delays_s
+    webhook_timeout_s: PositiveFloat = A.webhook_timeout_s
+    webhook_concurrency: PositiveInt = A.webhook_concurrency
+    sign_urls: bool = A.sign_urls
+    signed_url_ttl_s: PositiveInt = A.signed_url_ttl_s
+    s3_endpoint_url: Annotated[str | None, _shared("UGEN_S3_ENDPOINT_URL")] = None
+    s3_region: Annotated[str, _shared("UGEN_S3_REGION")] = A.s3_region
+    allow_private_urls: Annotated[bool, _shared("UGEN_TEST_ALLOW_PRIVATE_URLS")] = False
+    configs_dir: Annotated[Path, _shared("UGEN_CONFIGS_DIR")] = REPO_ROOT / "configs"
+    migrate_on_start: bool = A.migrate_on_start
+
+    @field_validator("webhook_retry_delays_s", mode="before")
+    @classmethod
+    def _comma_separated(cls, raw: Any) -> Any:
+        return tuple(part.strip() for part in raw.split(",")) if isinstance(raw, str) else raw
+
+
+def describe(settings: ApiSettings) -> str:
+    """One line for the start-up log: where jobs go and whether the test-only allowance is on."""
+    urls = "private URLs ALLOWED (test only)" if settings.allow_private_urls else "private URLs refused"
+    return (f"database {settings.database_url.split('@')[-1]}; broker {settings.broker_url.split('@')[-1]}, "
+            f"queue {settings.queue}; cancel flags in {settings.redis_url.split('@')[-1]}; webhooks: {urls}")

@@ -13,7 +13,8 @@
     │   ├── ProductImageTooLarge   PRODUCT_IMAGE_TOO_LARGE (bytes or pixels over the cap)
     │   ├── ScriptTooLong          SCRIPT_TOO_LONG
     │   ├── PersonaInvalid         PERSONA_INVALID (no face found in the portrait)
-    │   └── BackendUnavailable     BACKEND_UNAVAILABLE (a profile names a missing extra/model)
+    │   ├── BackendUnavailable     BACKEND_UNAVAILABLE (a profile names a missing extra/model)
+    │   └── JobCancelledError      JOB_CANCELLED (the API cancelled it; the worker let go)
     └── TransientError             may succeed later: retry with backoff
         ├── ProductImageTimeout    PRODUCT_IMAGE_TIMEOUT (slow server, 5xx, 429, dropped connection)
         ├── StorageError           STORAGE_UNAVAILABLE
@@ -22,6 +23,13 @@
 
 `RenderFailed` (RENDER_FAILED) wraps anything unexpected at the outermost boundary so a
 job always ends with a code; it is transient because an unknown fault may be the machine's.
+`RenderTimedOut` (RENDER_TIMED_OUT) is a render over its time limit: retried once, since a
+second try at full length rarely does better.
+
+What the job's owner sees is `public()`: errors about the job's own input (the spec, the
+product image, the persona) as they are; errors of our own side (storage, encoder, memory,
+anything unexpected) as their code and a fixed sentence, because their messages and details
+name internal hosts, buckets, paths and ffmpeg's stderr. The worker logs those in full.
 """
 
 from __future__ import annotations
@@ -34,6 +42,8 @@ class UGenError(Exception):
 
     code = "UGEN_ERROR"
     retryable = False
+    internal = False  # True: message and details speak of our systems, not of the job's input
+    public_message = "the render failed on our side"
 
     def __init__(self, message: str, *, details: dict[str, Any] | None = None) -> None:
         super().__init__(message)
@@ -43,6 +53,12 @@ class UGenError(Exception):
     def to_dict(self) -> dict[str, Any]:
         """The seed's application-error shape: {"error": {code, message, details}}."""
         return {"error": {"code": self.code, "message": self.message, "details": self.details}}
+
+    def public(self) -> dict[str, Any]:
+        """{code, message, details} as the job's owner may see them."""
+        if self.internal:
+            return {"code": self.code, "message": self.public_message, "details": {}}
+        return self.to_dict()["error"]
 
 
 class PermanentError(UGenError):
@@ -99,6 +115,12 @@ class PersonaInvalid(PermanentError):
 
 class BackendUnavailable(PermanentError):
     code = "BACKEND_UNAVAILABLE"
+    internal = True
+    public_message = "this worker cannot run the models the job needs"
+
+
+class JobCancelledError(PermanentError):
+    code = "JOB_CANCELLED"
 
 
 class ProductImageTimeout(TransientError):
@@ -107,15 +129,31 @@ class ProductImageTimeout(TransientError):
 
 class StorageError(TransientError):
     code = "STORAGE_UNAVAILABLE"
+    internal = True
+    public_message = "the finished video could not be stored"
 
 
 class OutOfMemory(TransientError):
     code = "OUT_OF_MEMORY"
+    internal = True
+    public_message = "the render ran out of memory"
 
 
 class EncoderError(TransientError):
     code = "ENCODER_FAILED"
+    internal = True
+    public_message = "the video could not be encoded"
 
 
 class RenderFailed(TransientError):
     code = "RENDER_FAILED"
+    internal = True
+
+
+class RenderTimedOut(RenderFailed):
+    code = "RENDER_TIMED_OUT"
+    public_message = "the render took longer than its time limit"
+
+    def __init__(self, message: str, *, hits: int = 1, details: dict[str, Any] | None = None) -> None:
+        super().__init__(message, details={**(details or {}), "time_limits_hit": hits})
+        self.retryable = hits < 2  # once more, not at full length every time

@@ -79,13 +79,16 @@ def completed_event(*, job_id: str, attempt: int, objects: dict[str, Any], repor
     body.update(final_video_url=video.url if video else None, thumbnail_url=thumb.url if thumb else None,
                 captions_url=vtt.url if vtt else None, size_bytes=video.size_bytes if video else None,
                 duration_s=report.get("video_duration_s"), width=report.get("width"),
-                height=report.get("height"))
+                height=report.get("height"),
+                objects={name: {"bucket": o.bucket, "key": o.key} for name, o in objects.items()})
     return body
 
 
 def failed_event(*, job_id: str, attempt: int, error: UGenError, stage: str, percent: float) -> dict[str, Any]:
-    body = _event(job_id, attempt, "failed", stage, percent, error.message)
-    body["error"] = error.to_dict()["error"]
+    """The error as its owner may see it (`UGenError.public`): no internal hosts, paths or stderr."""
+    public = error.public()
+    body = _event(job_id, attempt, "failed", stage, percent, public["message"])
+    body["error"] = public
     return body
 
 

@@ -1,7 +1,13 @@
-"""Process-wide settings, read once from the environment.
+"""Process-wide settings, read once from the environment and validated.
+
+    settings = Settings.from_env()     # SettingsError names every bad variable and what it takes
+    env = read_env(EngineEnv)          # the pydantic-settings model behind it (UGEN_* variables)
 
 Every knob has a default that works on a fresh clone: configs and caches live beside the repo,
-URLs are fetched only from public addresses, and the CPU profile renders.
+URLs are fetched only from public addresses, and the CPU profile renders. The values the code
+passes around are the frozen dataclasses below; the environment is read only through the
+pydantic-settings models (this one, and the worker's and API's, which extend or mirror it), so
+a typo such as UGEN_STORAGE=S3 or UGEN_LEASE_TTL_S=30s stops the process at start.
 """
 
 from __future__ import annotations
@@ -9,28 +15,39 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Annotated, TypeVar
+
+from pydantic import AliasChoices, Field, PositiveFloat, PositiveInt, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+M = TypeVar("M", bound=BaseSettings)
 
 
-def _env_bool(name: str, default: bool) -> bool:
-    raw = os.environ.get(name)
-    if raw is None:
-        return default
-    return raw.strip().lower() in {"1", "true", "yes", "on"}
+class SettingsError(ValueError):
+    """Variables the process cannot use; the message names each one and what it accepts."""
 
 
-def env_float(name: str, default: float) -> float:
-    return float(os.environ.get(name, default))
+def read_env(model: type[M]) -> M:
+    """`model()` read from the environment, or a SettingsError listing every bad variable."""
+    try:
+        return model()
+    except ValidationError as exc:
+        raise SettingsError(explain(model, exc)) from None
 
 
-def env_int(name: str, default: int) -> int:
-    return int(os.environ.get(name, default))
-
-
-def _env_path(name: str, default: Path) -> Path:
-    raw = os.environ.get(name)
-    return Path(raw).expanduser() if raw else default
+def explain(model: type[BaseSettings], exc: ValidationError) -> str:
+    prefix = model.model_config.get("env_prefix", "")
+    lines = []
+    for error in exc.errors(include_url=False):
+        name = str(error["loc"][0]) if error["loc"] else ""
+        info = model.model_fields.get(name)
+        if info is not None:  # a field read as prefix + its name; otherwise `name` is its alias already
+            alias = info.validation_alias
+            alias = alias.choices[0] if isinstance(alias, AliasChoices) else alias
+            name = alias if isinstance(alias, str) else (prefix + name).upper()
+        lines.append(f"{name}={error['input']!r}: {error['msg']}")
+    return "invalid settings:\n  " + "\n  ".join(lines)
 
 
 @dataclass(frozen=True)
@@ -59,18 +76,43 @@ class Settings:
 
     @classmethod
     def from_env(cls) -> Settings:
-        work_root = os.environ.get("UGEN_WORK_ROOT")
-        return cls(
-            configs_dir=_env_path("UGEN_CONFIGS_DIR", REPO_ROOT / "configs"),
-            cache_dir=_env_path("UGEN_CACHE_DIR", REPO_ROOT / ".cache"),
-            work_root=Path(work_root) if work_root else None,
-            profile=os.environ.get("UGEN_PROFILE", "cpu"),
-            models_dir=_env_path("UGEN_MODELS_DIR", REPO_ROOT / "models_data"),
-            device=os.environ.get("UGEN_DEVICE") or None,
-            fetch=FetchLimits(
-                max_bytes=env_int("UGEN_FETCH_MAX_BYTES", 20 * 1024 * 1024),
-                max_pixels=env_int("UGEN_FETCH_MAX_PIXELS", 40_000_000),
-                timeout_s=env_float("UGEN_FETCH_TIMEOUT_S", 15.0),
-                allow_private_addresses=_env_bool("UGEN_TEST_ALLOW_PRIVATE_URLS", False),
-            ),
-        )
+        """Raises SettingsError naming every variable that does not validate."""
+        return read_env(EngineEnv).engine()
+
+
+def _dirs() -> dict[str, Path]:
+    return {"configs_dir": REPO_ROOT / "configs", "cache_dir": REPO_ROOT / ".cache",
+            "models_dir": REPO_ROOT / "models_data"}
+
+
+class EngineEnv(BaseSettings):
+    """The engine's variables (UGEN_*), validated together; worker and API models extend it.
+    A variable set to "" counts as unset; UGEN_SECRETS_DIR names a folder of secret files, one
+    per variable (e.g. mounted Kubernetes secrets)."""
+
+    model_config = SettingsConfigDict(env_prefix="UGEN_", extra="ignore", frozen=True, env_ignore_empty=True,
+                                      secrets_dir=os.environ.get("UGEN_SECRETS_DIR") or None)
+    configs_dir: Path = _dirs()["configs_dir"]
+    cache_dir: Path = _dirs()["cache_dir"]
+    work_root: Path | None = None
+    profile: str = Settings.profile
+    models_dir: Path = _dirs()["models_dir"]
+    device: Annotated[str, Field(pattern=r"^(auto|cpu|cuda(:\d+)?)$")] | None = None
+    fetch_max_bytes: PositiveInt = FetchLimits.max_bytes
+    fetch_max_pixels: PositiveInt = FetchLimits.max_pixels
+    fetch_timeout_s: PositiveFloat = FetchLimits.timeout_s
+    test_allow_private_urls: bool = False  # test-only: private and loopback URLs are fetched
+
+    def engine(self) -> Settings:
+        home = Path.home()
+        fetch = FetchLimits(max_bytes=self.fetch_max_bytes, max_pixels=self.fetch_max_pixels,
+                            timeout_s=self.fetch_timeout_s,
+                            allow_private_addresses=self.test_allow_private_urls)
+        return Settings(configs_dir=_home(self.configs_dir, home), cache_dir=_home(self.cache_dir, home),
+                        work_root=self.work_root, profile=self.profile,
+                        models_dir=_home(self.models_dir, home),
+                        device=self.device, fetch=fetch)
+
+
+def _home(path: Path, home: Path) -> Path:
+    return home / path.relative_to("~") if path.parts[:1] == ("~",) else path

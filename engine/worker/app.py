@@ -27,9 +27,10 @@ from typing import Any
 
 import dramatiq
 from dramatiq import Broker, Message
-from dramatiq.middleware import CurrentMessage, Retries, TimeLimit
+from dramatiq.middleware import CurrentMessage, TimeLimit
 
 from engine.errors import PermanentError
+from engine.settings import SettingsError
 from engine.worker.middleware import (
     GpuMemory,
     GracefulShutdown,
@@ -38,6 +39,7 @@ from engine.worker.middleware import (
     JsonLogs,
     Liveness,
     Metrics,
+    PatientRetries,
     Progress,
     RedactJobs,
     SingleRender,
@@ -47,11 +49,12 @@ from engine.worker.middleware import (
 )
 from engine.worker.middleware.boot import EXIT_PROFILE_NOT_READY, profile_problems, refusal
 from engine.worker.middleware.job_context import build_context
-from engine.worker.runner import JobRunner, Runtime, should_retry
+from engine.worker.runner import JobRunner, should_retry
+from engine.worker.runtime import Runtime
 from engine.worker.settings import WorkerSettings
-from engine.worker.storage import StorageSettings
 
 ACTOR_NAME = "render_job"
+EXIT_CONFIG = 78  # sysexits' EX_CONFIG, like the profile refusal
 
 
 def _ms(seconds: float) -> int:
@@ -90,7 +93,7 @@ def build_middleware(settings: WorkerSettings, runtime: Runtime) -> list:
         GracefulShutdown(grace_s=settings.shutdown_grace_s),
         GpuMemory(),
         CurrentMessage(),
-        Retries(max_retries=settings.max_retries, min_backoff=_ms(settings.min_backoff_s),
+        PatientRetries(max_retries=settings.max_retries, min_backoff=_ms(settings.min_backoff_s),
                 max_backoff=_ms(settings.max_backoff_s)),
         TimeLimit(),
     ]
@@ -111,7 +114,7 @@ def declare_actor(broker: Broker, settings: WorkerSettings, runner: JobRunner) -
 def setup() -> Broker:
     """Dramatiq's entry point in each worker process: `dramatiq engine.worker:setup`."""
     settings = WorkerSettings.from_env()
-    runtime = Runtime(settings, StorageSettings.from_env())
+    runtime = Runtime(settings, settings.storage)
     broker = broker_from_url(settings.broker_url, middleware=build_middleware(settings, runtime), settings=settings)
     dramatiq.set_broker(broker)
     declare_actor(broker, settings, JobRunner(runtime, broker))
@@ -138,7 +141,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--processes", type=int, default=int(os.environ.get("UGEN_WORKER_PROCESSES", 1)),
                         help="worker processes (one per GPU); default 1")
     args = parser.parse_args(argv)
-    settings = WorkerSettings.from_env()
+    try:
+        settings = WorkerSettings.from_env()
+    except SettingsError as exc:  # before exec: a typo stops the container at start, loudly
+        print(f"ugen-worker: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
     if args.command == "check":
         alive, why = check_liveness(settings.liveness_dir)
         print(why)

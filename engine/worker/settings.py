@@ -1,30 +1,57 @@
-"""The queue worker's knobs, read once from the environment.
+"""The queue worker's knobs, read once from the environment and validated.
 
-    settings = WorkerSettings.from_env()
-    settings.time_limit_s(video_s=24.0)   # 780.0 with the defaults
+    settings = WorkerSettings.from_env()   # SettingsError names every bad variable; `ugen-worker` exits 78
+    settings.time_limit_s(video_s=24.0)    # 780.0 with the defaults
+    settings.storage.kind, settings.engine.fetch.allow_private_addresses
+    describe(settings)                     # the start-up log line: storage, URL mode, URL allowance
 
 Defaults suit one GPU container running one render at a time behind Redis. Times carry their
 unit in the name; every duration a broker or an HTTP call waits is bounded by one of these.
+`WorkerEnv` is the one pydantic-settings model of a worker process: the engine's variables
+(engine/settings.py), these, and where finished videos go (UGEN_STORAGE, UGEN_S3_*), each
+`UGEN_` + the field's name; the dataclasses hold the defaults and are what the code passes on.
 """
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Annotated, Literal
 
-from engine.settings import Settings, env_float, env_int
+from pydantic import Field, NonNegativeInt, PositiveFloat, model_validator
+
+from engine.settings import EngineEnv, Settings, read_env
 
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 
 
-def _env(name: str, default: str) -> str:
-    return os.environ.get(name, default)
+@dataclass(frozen=True)
+class StorageSettings:
+    """Where finished videos go (engine/worker/storage.py)."""
+
+    kind: Literal["local", "s3"] = "local"
+    local_dir: Path = field(default_factory=lambda: Path("out/storage"))
+    local_base_url: str | None = None  # None: file:// URLs
+    s3_endpoint_url: str | None = None  # None: AWS
+    s3_region: str = "us-east-1"
+    s3_bucket: str = "ugen-renders"
+    prefix: str = "renders"
+    url_mode: Literal["public", "presigned"] = "presigned"
+    public_base_url: str | None = None  # e.g. a CDN; None: <endpoint>/<bucket>
+    presign_expiry_s: int = 7 * 86400  # S3's maximum
+    multipart_threshold_mb: int = 64
+    multipart_chunk_mb: int = 16
+    upload_retry_s: float = 60.0
+
+    @classmethod
+    def from_env(cls) -> StorageSettings:
+        return WorkerSettings.from_env().storage
 
 
 @dataclass(frozen=True)
 class WorkerSettings:
     engine: Settings = field(default_factory=Settings)
+    storage: StorageSettings = field(default_factory=StorageSettings)
     broker_url: str = DEFAULT_REDIS_URL  # amqp://... selects RabbitMQ
     redis_url: str = DEFAULT_REDIS_URL  # leases, results and the event outbox live here
     queue: str = "renders"
@@ -57,32 +84,79 @@ class WorkerSettings:
 
     @classmethod
     def from_env(cls) -> WorkerSettings:
-        broker_url = _env("UGEN_BROKER_URL", DEFAULT_REDIS_URL)
-        default_redis = broker_url if broker_url.startswith(("redis://", "rediss://")) else DEFAULT_REDIS_URL
-        return cls(
-            engine=Settings.from_env(), broker_url=broker_url,
-            redis_url=_env("UGEN_REDIS_URL", default_redis), queue=_env("UGEN_QUEUE", "renders"),
-            max_retries=env_int("UGEN_MAX_RETRIES", 3),
-            min_backoff_s=env_float("UGEN_MIN_BACKOFF_S", 15.0),
-            max_backoff_s=env_float("UGEN_MAX_BACKOFF_S", 300.0),
-            time_limit_base_s=env_float("UGEN_TIME_LIMIT_BASE_S", 300.0),
-            time_limit_per_video_s=env_float("UGEN_TIME_LIMIT_PER_VIDEO_S", 20.0),
-            time_limit_max_s=env_float("UGEN_TIME_LIMIT_MAX_S", 1500.0),
-            shutdown_grace_s=env_float("UGEN_SHUTDOWN_GRACE_S", 600.0),
-            lease_ttl_s=env_float("UGEN_LEASE_TTL_S", 30.0),
-            lease_busy_delay_s=env_float("UGEN_LEASE_BUSY_DELAY_S", 15.0),
-            max_deferrals=env_int("UGEN_MAX_DEFERRALS", 240),
-            result_ttl_s=env_float("UGEN_RESULT_TTL_S", 30 * 86400.0),
-            redis_heartbeat_timeout_s=env_float("UGEN_REDIS_HEARTBEAT_TIMEOUT_S", 60.0),
-            redis_maintenance_chance=env_int("UGEN_REDIS_MAINTENANCE_CHANCE", 10_000),
-            progress_interval_s=env_float("UGEN_PROGRESS_INTERVAL_S", 1.0),
-            callback_timeout_s=env_float("UGEN_CALLBACK_TIMEOUT_S", 10.0),
-            callback_max_backoff_s=env_float("UGEN_CALLBACK_MAX_BACKOFF_S", 30.0),
-            outbox_ttl_s=env_float("UGEN_OUTBOX_TTL_S", 7 * 86400.0),
-            metrics_port=env_int("UGEN_METRICS_PORT", 9191),
-            liveness_dir=Path(_env("UGEN_LIVENESS_DIR", "/tmp/ugen-worker")),
-            liveness_stall_s=env_float("UGEN_LIVENESS_STALL_S", 300.0),
-        )
+        return read_env(WorkerEnv).worker()
 
     def time_limit_s(self, *, video_s: float) -> float:
         return min(self.time_limit_max_s, self.time_limit_base_s + self.time_limit_per_video_s * video_s)
+
+
+W, S = WorkerSettings, StorageSettings  # the defaults, from the dataclasses
+
+
+class WorkerEnv(EngineEnv):
+    broker_url: str = W.broker_url  # amqp://... selects RabbitMQ
+    redis_url: str | None = None  # None: the broker's URL when it is Redis
+    queue: str = W.queue
+    max_retries: NonNegativeInt = W.max_retries
+    min_backoff_s: PositiveFloat = W.min_backoff_s
+    max_backoff_s: PositiveFloat = W.max_backoff_s
+    time_limit_base_s: PositiveFloat = W.time_limit_base_s
+    time_limit_per_video_s: Annotated[float, Field(ge=0)] = W.time_limit_per_video_s
+    time_limit_max_s: PositiveFloat = W.time_limit_max_s
+    shutdown_grace_s: PositiveFloat = W.shutdown_grace_s
+    lease_ttl_s: Annotated[float, Field(ge=1)] = W.lease_ttl_s
+    lease_busy_delay_s: PositiveFloat = W.lease_busy_delay_s
+    max_deferrals: NonNegativeInt = W.max_deferrals
+    result_ttl_s: PositiveFloat = W.result_ttl_s
+    redis_heartbeat_timeout_s: PositiveFloat = W.redis_heartbeat_timeout_s
+    redis_maintenance_chance: Annotated[int, Field(ge=0, le=1_000_000)] = W.redis_maintenance_chance
+    progress_interval_s: PositiveFloat = W.progress_interval_s
+    callback_timeout_s: PositiveFloat = W.callback_timeout_s
+    callback_max_backoff_s: PositiveFloat = W.callback_max_backoff_s
+    outbox_ttl_s: PositiveFloat = W.outbox_ttl_s
+    metrics_port: Annotated[int, Field(ge=0, le=65535)] = W.metrics_port
+    liveness_dir: Path = Path("/tmp/ugen-worker")
+    liveness_stall_s: PositiveFloat = W.liveness_stall_s
+    storage: Literal["local", "s3"] = S.kind
+    storage_dir: Path = Path("out/storage")
+    storage_base_url: str | None = S.local_base_url
+    storage_prefix: str = S.prefix
+    s3_endpoint_url: str | None = S.s3_endpoint_url
+    s3_region: str = S.s3_region
+    s3_bucket: str = S.s3_bucket
+    s3_url_mode: Literal["public", "presigned"] = S.url_mode
+    s3_public_base_url: str | None = S.public_base_url
+    s3_presign_expiry_s: Annotated[int, Field(ge=1, le=7 * 86400)] = S.presign_expiry_s
+    s3_multipart_threshold_mb: Annotated[int, Field(ge=5)] = S.multipart_threshold_mb
+    s3_multipart_chunk_mb: Annotated[int, Field(ge=5)] = S.multipart_chunk_mb
+    upload_retry_s: Annotated[float, Field(ge=0)] = S.upload_retry_s
+
+    @model_validator(mode="after")
+    def _redis_beside_a_redis_broker(self) -> WorkerEnv:
+        if self.redis_url is None:
+            redis_broker = self.broker_url.startswith(("redis://", "rediss://"))
+            object.__setattr__(self, "redis_url", self.broker_url if redis_broker else DEFAULT_REDIS_URL)
+        return self
+
+    def storage_settings(self) -> StorageSettings:
+        return StorageSettings(
+            kind=self.storage, local_dir=self.storage_dir, local_base_url=self.storage_base_url,
+            s3_endpoint_url=self.s3_endpoint_url, s3_region=self.s3_region, s3_bucket=self.s3_bucket,
+            prefix=self.storage_prefix, url_mode=self.s3_url_mode, public_base_url=self.s3_public_base_url,
+            presign_expiry_s=self.s3_presign_expiry_s, multipart_threshold_mb=self.s3_multipart_threshold_mb,
+            multipart_chunk_mb=self.s3_multipart_chunk_mb, upload_retry_s=self.upload_retry_s)
+
+    def worker(self) -> WorkerSettings:
+        knobs = {name: getattr(self, name) for name in W.__dataclass_fields__
+                 if name not in ("engine", "storage")}
+        return WorkerSettings(**knobs, engine=self.engine(), storage=self.storage_settings())
+
+
+def describe(settings: WorkerSettings, storage: StorageSettings | None = None) -> str:
+    """One line for the start-up log: what this worker will do with a finished video."""
+    st = storage or settings.storage
+    where = (f"s3 (bucket {st.s3_bucket} at {st.s3_endpoint_url or 'AWS'}), URLs {st.url_mode}"
+             if st.kind == "s3" else f"local ({st.local_dir}), URLs {st.local_base_url or 'file://'}")
+    urls = ("private URLs ALLOWED (test only)" if settings.engine.fetch.allow_private_addresses
+            else "private URLs refused")
+    return f"storage {where}; {urls}; broker {settings.broker_url.split('@')[-1]}; queue {settings.queue}"

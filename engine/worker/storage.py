@@ -1,12 +1,16 @@
 """Where finished videos go: a local directory, S3-compatible storage, or presigned PUT URLs.
 
-    settings = StorageSettings.from_env()
-    storage = storage_for(job_id, delivery.upload, settings=settings, s3_client=client)
-    objects = upload_artifacts(storage, result.artifacts, retry_s=60)
+    settings = WorkerSettings.from_env().storage          # engine/worker/settings.py
+    storage = storage_for(job_id, delivery.upload, settings=settings, s3_client=client, lease_token=t)
+    objects = upload_artifacts(storage, result.artifacts, retry_s=60, before_each=fence)
     objects["final.mp4"].url, objects["final.mp4"].size_bytes
 
-Keys are stable per job (`<prefix>/<job_id>/final.mp4`), so a retried upload overwrites the
-same object instead of adding one. Any storage failure is a `StorageError` (transient);
+Keys are per job and per lease (`<prefix>/<job_id>/<lease token>/final.mp4`): whoever holds the
+job's lease writes only under its own token, and the fenced commit (engine/worker/outbox.py)
+makes that token's objects the job's result. A stale worker whose lease was taken over while its
+upload hung can therefore never overwrite what its successor committed; `discard` removes what a
+refused attempt left. Presigned PUT targets have their keys chosen by the caller: there, only the
+lease check before each PUT fences. Any storage failure is a `StorageError` (transient);
 `upload_artifacts` retries with backoff inside its window before giving up.
 
 The job's `delivery.upload` picks the destination:
@@ -23,7 +27,8 @@ import logging
 import os
 import shutil
 import time
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Protocol
 from urllib.parse import quote, urlsplit, urlunsplit
@@ -32,6 +37,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from engine.errors import InvalidJobSpec, StorageError
 from engine.worker.idempotency import safe_id
+from engine.worker.settings import StorageSettings
 
 log = logging.getLogger(__name__)
 
@@ -47,42 +53,11 @@ class StoredObject:
     url: str
     size_bytes: int
     content_type: str
+    bucket: str | None = None  # S3 only: with `key`, where the API can sign a URL on read
 
 
 class Storage(Protocol):
     def put(self, name: str, path: Path) -> StoredObject: ...
-
-
-@dataclass(frozen=True)
-class StorageSettings:
-    kind: Literal["local", "s3"] = "local"
-    local_dir: Path = field(default_factory=lambda: Path("out/storage"))
-    local_base_url: str | None = None  # None: file:// URLs
-    s3_endpoint_url: str | None = None  # None: AWS
-    s3_region: str = "us-east-1"
-    s3_bucket: str = "ugen-renders"
-    prefix: str = "renders"
-    url_mode: Literal["public", "presigned"] = "presigned"
-    public_base_url: str | None = None  # e.g. a CDN; None: <endpoint>/<bucket>
-    presign_expiry_s: int = 7 * 86400  # S3's maximum
-    multipart_threshold_mb: int = 64
-    multipart_chunk_mb: int = 16
-    upload_retry_s: float = 60.0
-
-    @classmethod
-    def from_env(cls) -> StorageSettings:
-        env = os.environ.get
-        return cls(
-            kind=env("UGEN_STORAGE", "local"), local_dir=Path(env("UGEN_STORAGE_DIR", "out/storage")),
-            local_base_url=env("UGEN_STORAGE_BASE_URL"), s3_endpoint_url=env("UGEN_S3_ENDPOINT_URL"),
-            s3_region=env("UGEN_S3_REGION", "us-east-1"), s3_bucket=env("UGEN_S3_BUCKET", "ugen-renders"),
-            prefix=env("UGEN_STORAGE_PREFIX", "renders"), url_mode=env("UGEN_S3_URL_MODE", "presigned"),
-            public_base_url=env("UGEN_S3_PUBLIC_BASE_URL"),
-            presign_expiry_s=int(env("UGEN_S3_PRESIGN_EXPIRY_S", 7 * 86400)),
-            multipart_threshold_mb=int(env("UGEN_S3_MULTIPART_THRESHOLD_MB", 64)),
-            multipart_chunk_mb=int(env("UGEN_S3_MULTIPART_CHUNK_MB", 16)),
-            upload_retry_s=float(env("UGEN_UPLOAD_RETRY_S", 60.0)),
-        )
 
 
 class UploadTarget(BaseModel):
@@ -96,18 +71,22 @@ class UploadTarget(BaseModel):
     public_urls: dict[str, str] = {}
 
 
-def object_key(prefix: str, job_id: str, name: str) -> str:
-    return "/".join(p for p in (prefix.strip("/"), safe_id(job_id), name) if p)
+def object_key(prefix: str, job_id: str, name: str, lease: str = "") -> str:
+    return "/".join(p for p in (prefix.strip("/"), safe_id(job_id), safe_id(lease) if lease else "", name) if p)
 
 
 class LocalStorage:
     """Copies into a directory; the rename makes each object appear whole or not at all."""
 
-    def __init__(self, root: Path, job_id: str, *, prefix: str, base_url: str | None = None) -> None:
-        self.root, self.job_id, self.prefix, self.base_url = root, job_id, prefix, base_url
+    def __init__(self, root: Path, job_id: str, *, prefix: str, base_url: str | None = None,
+                 lease: str = "") -> None:
+        self.root, self.job_id, self.prefix, self.base_url, self.lease = root, job_id, prefix, base_url, lease
+
+    def remove(self, stored: StoredObject) -> None:
+        (self.root / stored.key).unlink(missing_ok=True)
 
     def put(self, name: str, path: Path) -> StoredObject:
-        key = object_key(self.prefix, self.job_id, name)
+        key = object_key(self.prefix, self.job_id, name, self.lease)
         target = self.root / key
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -123,10 +102,12 @@ class LocalStorage:
 class S3Storage:
     """boto3 upload_file: multipart above the threshold, with a content type per object."""
 
-    def __init__(self, client: Any, job_id: str, *, bucket: str, prefix: str, settings: StorageSettings) -> None:
+    def __init__(self, client: Any, job_id: str, *, bucket: str, prefix: str, settings: StorageSettings,
+                 lease: str = "") -> None:
         from boto3.s3.transfer import TransferConfig  # boto3 loads only where S3 is used
 
         self.client, self.job_id, self.bucket, self.prefix, self.settings = client, job_id, bucket, prefix, settings
+        self.lease = lease
         self.transfer = TransferConfig(multipart_threshold=settings.multipart_threshold_mb * MIB,
                                        multipart_chunksize=settings.multipart_chunk_mb * MIB,
                                        max_concurrency=4)
@@ -135,7 +116,7 @@ class S3Storage:
         from boto3.exceptions import Boto3Error  # upload_file wraps ClientError in S3UploadFailedError
         from botocore.exceptions import BotoCoreError, ClientError
 
-        key = object_key(self.prefix, self.job_id, name)
+        key = object_key(self.prefix, self.job_id, name, self.lease)
         extra = {"ContentType": CONTENT_TYPES[name], "CacheControl": "public, max-age=31536000"}
         try:
             self.client.upload_file(str(path), self.bucket, key, ExtraArgs=extra, Config=self.transfer)
@@ -143,7 +124,10 @@ class S3Storage:
             reason = str(exc).rsplit(": ", 1)[-1][:200]  # the storage's own words, not our paths
             raise StorageError(f"upload of {name} failed: {reason}",
                                details={"bucket": self.bucket, "key": key}) from None
-        return StoredObject(name, key, self._url(key), path.stat().st_size, CONTENT_TYPES[name])
+        return StoredObject(name, key, self._url(key), path.stat().st_size, CONTENT_TYPES[name], self.bucket)
+
+    def remove(self, stored: StoredObject) -> None:
+        self.client.delete_object(Bucket=self.bucket, Key=stored.key)
 
     def _url(self, key: str) -> str:
         s = self.settings
@@ -196,7 +180,7 @@ def parse_target(upload: dict[str, Any]) -> UploadTarget:
 
 
 def storage_for(job_id: str, upload: dict[str, Any], *, settings: StorageSettings,
-                s3_client: Any | None) -> Storage:
+                s3_client: Any | None, lease_token: str = "") -> Storage:
     target = parse_target(upload)
     if target.kind == "presigned_put":
         if "final.mp4" not in target.urls:
@@ -207,16 +191,35 @@ def storage_for(job_id: str, upload: dict[str, Any], *, settings: StorageSetting
             raise StorageError("S3 storage is not configured on this worker")
         return S3Storage(s3_client, job_id, bucket=target.bucket or settings.s3_bucket,
                          prefix=target.prefix if target.prefix is not None else settings.prefix,
-                         settings=settings)
-    return LocalStorage(settings.local_dir, job_id, prefix=settings.prefix, base_url=settings.local_base_url)
+                         settings=settings, lease=lease_token)
+    return LocalStorage(settings.local_dir, job_id, prefix=settings.prefix, base_url=settings.local_base_url,
+                        lease=lease_token)
 
 
 def upload_artifacts(storage: Storage, artifacts: dict[str, Path], *, retry_s: float,
-                     only: tuple[str, ...] = UPLOADED) -> dict[str, StoredObject]:
-    """Uploads video, thumbnail and captions (those that exist, and that the target takes)."""
+                     only: tuple[str, ...] = UPLOADED, before_each: Callable[[], None] | None = None,
+                     into: dict[str, StoredObject] | None = None) -> dict[str, StoredObject]:
+    """Uploads video, thumbnail and captions (those that exist, and that the target takes).
+    `before_each` may raise to stop before the next object (the lease fence); `into` collects
+    the objects as they are stored, so a caller knows what an interrupted upload left."""
     names = [n for n in only if n in artifacts and (not isinstance(storage, PresignedPutStorage)
                                                     or n in storage.urls)]
-    return {name: _with_retries(storage, name, artifacts[name], retry_s=retry_s) for name in names}
+    stored = into if into is not None else {}
+    for name in names:
+        if before_each is not None:
+            before_each()
+        stored[name] = _with_retries(storage, name, artifacts[name], retry_s=retry_s)
+    return stored
+
+
+def discard(storage: Storage, objects: Iterable[StoredObject]) -> None:
+    """Best effort: removes objects of an attempt whose result will never be committed."""
+    remove = getattr(storage, "remove", None)
+    for stored in list(objects) if remove is not None else []:
+        try:
+            remove(stored)
+        except Exception as exc:  # noqa: BLE001 - leftovers are harmless: nothing points at them
+            log.warning("could not remove %s: %s", stored.key, exc)
 
 
 def _with_retries(storage: Storage, name: str, path: Path, *, retry_s: float) -> StoredObject:

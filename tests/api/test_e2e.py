@@ -4,6 +4,7 @@ the account's webhook receiving exactly one signed job.completed."""
 
 from __future__ import annotations
 
+import re
 import secrets
 import time
 import urllib.request
@@ -48,8 +49,9 @@ def test_a_job_posted_to_the_api_is_rendered_by_a_worker_and_reported_back_once(
         assert job["status"] == "completed", (job, worker.log()[-3000:], api.log()[-3000:])
         assert ("processing", "generation") in job["seen"]
         assert (job["current_stage"], job["progress_percent"], job["error"]) == ("complete", 100, None)
-        assert job["final_video_url"].endswith(f"/{bucket}/renders/{job_id}/final.mp4")
-        assert job["thumbnail_url"].endswith(f"/{bucket}/renders/{job_id}/thumbnail.jpg")
+        assert re.search(rf"/{bucket}/renders/{job_id}/[0-9a-f]{{32}}/final\.mp4$", job["final_video_url"])
+        lease_folder = job["final_video_url"].rsplit("/", 2)[-2]
+        assert job["thumbnail_url"].rsplit("/", 2)[-2:] == [lease_folder, "thumbnail.jpg"]
         assert (job["width"], job["height"]) == (360, 640) and 5.0 < job["duration_s"] < 7.0
         video = urllib.request.urlopen(job["final_video_url"], timeout=10).read()
         assert len(video) == job["size_bytes"] > 10_000 and video[4:8] == b"ftyp"

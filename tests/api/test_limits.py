@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from tests.api.support import ApiServer, job_body
+from tests.api.support import ApiServer, event, job_body
 
 
 def test_the_concurrent_limit_answers_429_with_retry_after_until_a_job_ends(server: ApiServer):
@@ -56,3 +56,19 @@ def test_limits_apply_to_the_account_across_all_its_keys(server: ApiServer):
     key = account.client.post("/api/v1/api-keys", json={"name": "second"}).json()["key"]
     assert account.client.post("/api/v1/jobs", json=job_body()).status_code == 201
     assert server.client(**{"X-API-Key": key}).post("/api/v1/jobs", json=job_body()).status_code == 429
+
+
+def test_five_create_cancel_loops_do_not_open_a_sixth_slot_while_their_renders_run(server: ApiServer):
+    account = server.new_account(max_concurrent_jobs=5)
+    started = []
+    for _ in range(5):
+        job_id = account.client.post("/api/v1/jobs", json=job_body()).json()["job_id"]
+        assert server.post_event(event(job_id, 1)).status_code == 200  # a worker renders it
+        assert account.client.post(f"/api/v1/jobs/{job_id}/cancel").status_code == 200
+        started.append(job_id)
+    sixth = account.client.post("/api/v1/jobs", json=job_body())
+    assert sixth.status_code == 429, sixth.text
+    stopped = event(started[0], 2, "failed", percent=10.0,
+                    error={"code": "JOB_CANCELLED", "message": "the job was cancelled", "details": {}})
+    assert server.post_event(stopped).json() == {"accepted": False, "reason": "job_finished"}
+    assert account.client.post("/api/v1/jobs", json=job_body()).status_code == 201  # that worker let go

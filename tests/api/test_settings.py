@@ -43,3 +43,13 @@ def test_without_its_secrets_the_api_refuses_to_start_outside_dev_mode(tmp_path)
     assert done.returncode == 2, done.stderr[-2000:]
     assert "UGEN_API_JWT_SECRET is not set" in done.stderr and "UGEN_API_DEV=1" in done.stderr
     assert "Traceback" not in done.stderr and not (tmp_path / "secrets.json").exists()
+
+
+def test_a_setting_the_api_cannot_use_stops_it_at_start_naming_the_variable(tmp_path):
+    env = {**os.environ, "UGEN_API_SECRETS_FILE": str(tmp_path / "secrets.json"),
+           "UGEN_API_CONCURRENT_JOBS": "five"}
+    done = subprocess.run([sys.executable, "-m", "api", "serve"], env=env, cwd=REPO_ROOT, capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 78, done.stderr[-2000:]
+    assert "UGEN_API_CONCURRENT_JOBS='five'" in done.stderr and "integer" in done.stderr
+    assert "Traceback" not in done.stderr

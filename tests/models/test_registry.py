@@ -117,8 +117,8 @@ def test_an_out_of_memory_in_a_backend_is_a_retryable_out_of_memory_and_the_next
                      "product_image_url": str(REPO_ROOT / "configs/jobs/espresso_cup.png")})
     # The worker's boundary (JobRunner._attempt) turns the torch error into OUT_OF_MEMORY.
     runner = JobRunner.__new__(JobRunner)
-    runner._run = lambda context: pipeline.run(job, out_dir=tmp_path / "a", allow_local_files=True)
-    error = runner._attempt(SimpleNamespace(job_id=job.job_id))
+    runner._run = lambda context, lease: pipeline.run(job, out_dir=tmp_path / "a", allow_local_files=True)
+    error = runner._attempt(SimpleNamespace(job_id=job.job_id), lease=None)
     assert isinstance(error, OutOfMemory) and error.code == "OUT_OF_MEMORY" and error.retryable
     assert error.__traceback__ is None and error.__context__ is None
     assert error.details["error"] == "OutOfMemoryError"

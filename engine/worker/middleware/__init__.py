@@ -11,6 +11,7 @@
     gpu_memory     GpuMemory: free what a job left on the GPU
     log_redaction  RedactJobs: no callback secret in a log line
     log_format     JsonLogs: one JSON object per log line with the job's fields (UGEN_LOG_FORMAT=json)
+    retries        PatientRetries: Dramatiq's Retries, whose re-enqueue waits out a broker outage
 """
 
 from engine.worker.middleware.boot import WorkerBoot
@@ -21,10 +22,12 @@ from engine.worker.middleware.log_format import JsonLogs
 from engine.worker.middleware.log_redaction import RedactJobs
 from engine.worker.middleware.metrics import Metrics
 from engine.worker.middleware.progress import Progress
+from engine.worker.middleware.retries import PatientRetries
 from engine.worker.middleware.shutdown import GracefulShutdown, JobHandedBack
 from engine.worker.middleware.single_render import SingleRender
 from engine.worker.middleware.time_limits import JobTimeLimit
 
 __all__ = ["GpuMemory", "GracefulShutdown", "JobContext", "JobContextMiddleware", "JobHandedBack",
-           "JobTimeLimit", "JsonLogs", "Liveness", "Metrics", "Progress", "RedactJobs", "SingleRender", "WorkerBoot",
+           "JobTimeLimit", "JsonLogs", "Liveness", "Metrics", "PatientRetries",
+           "Progress", "RedactJobs", "SingleRender", "WorkerBoot",
            "check_liveness", "current_job"]

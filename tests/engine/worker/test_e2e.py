@@ -3,6 +3,8 @@ to a real S3 server, its progress delivered signed to a real HTTP server. Redis 
 
 from __future__ import annotations
 
+import json
+import re
 import subprocess
 import sys
 import urllib.request
@@ -14,6 +16,7 @@ from engine.spec import STAGES
 from engine.worker import broker_from_url, send_job
 from tests.conftest import ffprobe
 from tests.support.jobs import RABBITMQ_URL, make_job
+from tests.support.seaweed import free_port
 from tests.support.servers import terminal
 
 pytest_plugins = ["tests.support.fixtures"]  # real Redis, RabbitMQ, S3, API
@@ -35,7 +38,10 @@ def assert_contract(events: list[dict], job_id: str, bucket: str) -> dict:
     assert {"prepare", "generation", "complete"} <= set(stages_seen)
     final = events[-1]
     assert final["progress_percent"] == 100
-    assert final["final_video_url"].endswith(f"/{bucket}/renders/{job_id}/final.mp4")
+    # Under the key of the lease that committed it (the fence against stale workers' uploads).
+    assert re.search(rf"/{bucket}/renders/{job_id}/[0-9a-f]{{32}}/final\.mp4$", final["final_video_url"])
+    key = final["final_video_url"].split(f"/{bucket}/")[1]
+    assert final["objects"]["final.mp4"] == {"bucket": bucket, "key": key}
     assert final["size_bytes"] > 10_000
     assert 2.0 < final["duration_s"] < 10.0
     assert (final["width"], final["height"]) == (360, 640)
@@ -56,7 +62,7 @@ def run_one_job(start_worker, api, product_url, bucket, s3_proxy, tmp_path, **en
     probe = ffprobe(downloaded)
     assert float(probe["format"]["duration"]) == pytest.approx(final["duration_s"], abs=0.1)
     assert {s["codec_type"] for s in probe["streams"]} == {"video", "audio"}
-    assert s3_proxy.writes(f"/{bucket}/renders/{job['job_id']}/final.mp4") == 1
+    assert s3_proxy.writes(f"/{bucket}/{final['objects']['final.mp4']['key']}") == 1
     assert not api.bad_signatures
     return worker, job, events
 
@@ -99,5 +105,30 @@ def test_a_render_over_its_time_limit_is_stopped_and_reported_failed(start_worke
     job = make_job(product_url, api, segments=2)
     send_job(broker_from_url(worker.env["UGEN_BROKER_URL"]), job, queue=worker.env["UGEN_QUEUE"])
     events = api.wait_for(terminal, job_id=job["job_id"], timeout_s=60)
-    assert events[-1]["status"] == "failed" and events[-1]["error"]["code"] == "RENDER_FAILED"
+    assert events[-1]["status"] == "failed" and events[-1]["error"]["code"] == "RENDER_TIMED_OUT"
     assert "time limit" in events[-1]["message"]
+
+
+def test_a_job_that_hits_its_time_limit_is_retried_once_not_at_full_length_every_time(
+        start_worker, api, product_url):
+    worker = start_worker(UGEN_TIME_LIMIT_BASE_S="1.5", UGEN_TIME_LIMIT_PER_VIDEO_S="0", UGEN_MAX_RETRIES="3")
+    job = make_job(product_url, api, segments=2)
+    send_job(broker_from_url(worker.env["UGEN_BROKER_URL"]), job, queue=worker.env["UGEN_QUEUE"])
+    events = api.wait_for(terminal, job_id=job["job_id"], timeout_s=90)
+    assert events[-1]["attempt"] == 2, [(e["attempt"], e["message"]) for e in events if e["attempt"] > 1]
+    assert events[-1]["status"] == "failed" and events[-1]["error"]["code"] == "RENDER_TIMED_OUT"
+
+
+def test_a_storage_failure_reaches_the_customer_without_internal_hosts_paths_or_buckets(
+        start_worker, api, product_url, bucket, tmp_path):
+    closed = f"http://127.0.0.1:{free_port()}"  # nothing listens there: an internal host, unreachable
+    worker = start_worker(UGEN_S3_ENDPOINT_URL=closed, UGEN_UPLOAD_RETRY_S="0", UGEN_MAX_RETRIES="0")
+    job = make_job(product_url, api)
+    send_job(broker_from_url(worker.env["UGEN_BROKER_URL"]), job, queue=worker.env["UGEN_QUEUE"])
+    events = api.wait_for(terminal, job_id=job["job_id"], timeout_s=120)
+    final = events[-1]
+    assert final["status"] == "failed" and final["error"]["code"] == "STORAGE_UNAVAILABLE"
+    seen_by_customer = json.dumps([final["message"], final["error"]])
+    for internal in ("127.0.0.1", closed.rsplit(":", 1)[1], bucket, str(tmp_path), "/tmp", "Traceback"):
+        assert internal not in seen_by_customer, (internal, seen_by_customer)
+    assert "127.0.0.1" in worker.log()  # the operator still sees where it failed

@@ -45,8 +45,8 @@ def assert_exactly_once(api: EventRecorder, job_id: str, s3_proxy, bucket: str) 
     assert seqs == sorted(set(seqs)), seqs
     percents = [e["progress_percent"] for e in events]
     assert percents == sorted(percents), percents
-    for name in ("final.mp4", "thumbnail.jpg", "captions.vtt"):
-        assert s3_proxy.writes(f"/{bucket}/renders/{job_id}/{name}") == 1, name
+    for name in ("final.mp4", "thumbnail.jpg", "captions.vtt"):  # under the committing lease's keys
+        assert s3_proxy.writes(f"/{bucket}/{events[-1]['objects'][name]['key']}") == 1, name
     assert not api.bad_signatures
     return events
 
@@ -137,7 +137,7 @@ def test_the_same_job_enqueued_twice_renders_once_and_reports_the_same_result(
     assert all(e == final[0] for e in final)  # the same result, same seq: the API sees a repeat
     assert sum(1 for e in events if e["current_stage"] == "prepare") == 1  # rendered once
     for name in ("final.mp4", "thumbnail.jpg", "captions.vtt"):
-        assert s3_proxy.writes(f"/{bucket}/renders/{job['job_id']}/{name}") == 1
+        assert s3_proxy.writes(f"/{bucket}/{final[0]['objects'][name]['key']}") == 1
 
 
 def test_sigterm_during_a_render_hands_the_job_back_within_the_grace(

@@ -22,7 +22,8 @@ from engine.worker import broker_from_url, send_job
 from engine.worker.middleware.liveness import check_liveness
 from engine.worker.middleware.log_redaction import _Redact
 from engine.worker.middleware.single_render import SingleRender
-from engine.worker.runner import prepare_work_dir, should_retry
+from engine.worker.runner import should_retry
+from engine.worker.runtime import prepare_work_dir
 from engine.worker.settings import WorkerSettings
 from tests.support.jobs import REDIS_URL, make_job
 from tests.support.servers import terminal
