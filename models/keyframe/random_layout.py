@@ -52,7 +52,8 @@ def configs(size: str) -> dict[str, Any]:
         "vision_start", "vision_end")}, image_token_id=vocab["<|image_pad|>"],
         video_token_id=vocab["<|video_pad|>"], bos_token_id=vocab["<|endoftext|>"],
         eos_token_id=vocab["<|im_end|>"])
-    text["text_config"]["vocab_size"] = len(vocab)
+    text["text_config"].update(vocab_size=len(vocab), bos_token_id=text["bos_token_id"],
+                               eos_token_id=text["eos_token_id"])
     if size == "tiny":
         out["transformer"].update(TINY["transformer"])
         out["vae"].update(TINY["vae"])
