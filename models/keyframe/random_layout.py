@@ -7,9 +7,10 @@ Both start from the release's architecture (configs/models/qwen-image-edit-2509.
 tiny size scales it down the way diffusers' own pipeline tests do (2 layers, 16-wide text
 encoder, a 4-channel VAE), with one more VAE downsampling step so a CPU test does not pay for
 16k-token reference images. The real size builds every component at full width on the GPU
-(about 20 B transformer + 8 B text encoder parameters), for timing: speed does not depend on
-the weights' values. The tokenizer is a byte-level BPE without merges carrying Qwen's special
-tokens; prompts are therefore a few times longer in tokens than with the real vocabulary.
+(20.4 B transformer, 7.2 B text encoder), for timing: speed does not depend on the weights'
+values. The tokenizer is a byte-level BPE without merges carrying Qwen's special tokens, so
+the text encoder's embedding and head are 264 rows instead of 152,064 (1.1 B parameters, 2.2 GB
+in bf16, fewer than the release) and prompts are a few times longer in tokens.
 """
 
 from __future__ import annotations
