@@ -69,6 +69,17 @@ class QwenEditKeyframes:
         """Keyframe sides are multiples of this (VAE downsampling x the 2x2 patches)."""
         return self.pipeline.vae_scale_factor * 2
 
+    def warm_up(self) -> None:
+        """One small 2-step edit, so the first job does not pay for kernel selection and
+        allocator growth (with `compile`, each new size still compiles once)."""
+        side = self.size_multiple * 4
+        image = np.zeros((side, side, 3), np.uint8)
+        steps, self.steps = self.steps, 2
+        try:
+            self.generate(KeyframeRequest("warm-up", (image,), width=side, height=side, seed=0))
+        finally:
+            self.steps = steps
+
     def generate(self, request: KeyframeRequest) -> np.ndarray:
         """An (height, width, 3) uint8 RGB keyframe that keeps the reference images' content."""
         import torch

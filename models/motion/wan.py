@@ -86,6 +86,18 @@ class WanMotion:
         step = self.pipeline.vae_scale_factor_temporal
         return step * max(1, math.ceil((duration_s * self.fps - 1) / step)) + 1
 
+    def warm_up(self) -> None:
+        """One small 2-step clip of 5 frames, so the first job does not pay for kernel
+        selection and allocator growth."""
+        side = self.size_multiple * 2
+        image = np.zeros((side, side, 3), np.uint8)
+        steps, self.steps = self.steps, 2
+        try:
+            self.animate(MotionRequest(image, "warm-up", width=side, height=side,
+                                       duration_s=4 / self.fps, seed=0))
+        finally:
+            self.steps = steps
+
     def animate(self, request: MotionRequest) -> MotionClip:
         import torch
         from PIL import Image

@@ -85,3 +85,9 @@ def test_each_image_placeholder_becomes_one_token_per_merged_vision_patch():
     out = processor(text=["Picture 1: <|vision_start|><|image_pad|><|vision_end|>"], images=[image])
     pad = processor.tokenizer.convert_tokens_to_ids("<|image_pad|>")
     assert int((out["input_ids"] == pad).sum()) == int(out["image_grid_thw"].prod()) // 4 == 6
+
+
+def test_warm_up_makes_one_small_keyframe_and_keeps_the_profiles_steps(release_dir):
+    keyframes = QwenEditKeyframes(model_dir=release_dir, device="cpu", steps=7, true_cfg_scale=1.0)
+    keyframes.warm_up()
+    assert keyframes.steps == 7

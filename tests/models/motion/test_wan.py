@@ -69,3 +69,9 @@ def test_a_missing_second_expert_names_its_path(tmp_path):
     shutil.rmtree(root / "transformer_2")
     assert WanMotion.check_requirements(model_dir=root, device="cpu") == [
         f"motion: {root / 'transformer_2'} is missing (WanTransformer3DModel)"]
+
+
+def test_warm_up_runs_a_small_clip_and_keeps_the_profiles_steps(motion):
+    motion.warm_up()
+    assert motion.steps == 2  # the fixture's own setting, restored
+    assert motion.frame_count(4 / motion.fps) == 5
