@@ -109,7 +109,7 @@ def layout_problems(model_dir: Path | None) -> list[str]:
     try:
         parts = read_model_index(model_dir)
     except LayoutError as exc:
-        return [f"keyframes: {exc}"]
+        return [f"keyframes: {exc}; fetch it with python scripts/fetch_models.py --generative"]
     return [f"keyframes: {p}" for p in missing_parts(model_dir, parts, COMPONENTS)]
 
 

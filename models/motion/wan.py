@@ -125,7 +125,8 @@ def layout_problems(model_dir: Path | None) -> list[str]:
     try:
         parts = read_model_index(model_dir)
     except LayoutError as exc:
-        return [f"motion: {exc}"]
+        return [f"motion: {exc}; fetch it with python scripts/fetch_models.py --generative "
+                "(--motion-a14b for the A14B experts)"]
     required = COMPONENTS + (("transformer_2",) if "transformer_2" in parts else ())
     return [f"motion: {p}" for p in missing_parts(model_dir, parts, required)]
 

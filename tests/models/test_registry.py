@@ -154,7 +154,8 @@ def test_the_generative_profile_names_both_new_roles_and_lists_their_missing_fol
     assert reg.generative and set(reg.backends) >= {"keyframe", "motion", "animator"}
     problems = reg.requirements()
     assert f"keyframes: {tmp_path / 'models' / 'qwen-image-edit-2509' / 'model_index.json'} is " \
-        "missing (not a diffusers pipeline folder)" in problems
+        "missing (not a diffusers pipeline folder); fetch it with python scripts/fetch_models.py " \
+        "--generative" in problems
     assert any(str(tmp_path / "models" / "wan2.2-ti2v-5b") in p for p in problems)
     assert not registry(tmp_path).generative  # the CPU default has neither role
 
