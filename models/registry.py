@@ -31,7 +31,15 @@ from typing import Any
 
 import yaml
 
-from models.base import CutoutBackend, MusicBackend, PersonaAnimator, ScriptWriter, VoiceBackend
+from models.base import (
+    CutoutBackend,
+    KeyframeBackend,
+    MotionBackend,
+    MusicBackend,
+    PersonaAnimator,
+    ScriptWriter,
+    VoiceBackend,
+)
 
 log = logging.getLogger(__name__)
 
@@ -48,13 +56,18 @@ BACKENDS: dict[str, dict[str, tuple[str, str, str | None]]] = {
     "cutout": {"classical": ("models.cutout.classical", "ClassicalCutout", None),
                "segmentation": ("models.cutout.segmentation", "SegmentationCutout", "gpu")},
     "music": {"synth": ("models.music.synth", "SynthMusic", None)},
+    "keyframe": {"qwen-image-edit": ("models.keyframe", "QwenEditKeyframes", "generative")},
+    "motion": {"wan": ("models.motion", "WanMotion", "generative")},
 }
 ROLES = ("script", "voice", "animator", "cutout", "music", "encoder")
+# The generative tier's roles: a profile names both or neither (configs/profiles/gpu-generative.yaml).
+OPTIONAL_ROLES = ("keyframe", "motion")
 ENCODERS = ("libx264", "nvenc")  # nvenc falls back to libx264 where the GPU encoder is absent
 PROFILE_SETTINGS = ("device",)  # top-level keys that are not roles
 # Torch backends: they take a `device` keyword; the registry resolves "auto" before building.
 DEVICE_BACKENDS = {("script", "smollm2"), ("script", "transformers"), ("voice", "coqui"),
-                   ("animator", "musetalk"), ("cutout", "segmentation")}
+                   ("animator", "musetalk"), ("cutout", "segmentation"),
+                   ("keyframe", "qwen-image-edit"), ("motion", "wan")}
 PATH_OPTIONS = ("model_dir", "model_path")
 
 
@@ -82,9 +95,10 @@ def load_profile(path: Path) -> dict[str, Any]:
     for key, entry in data.items():
         if key in PROFILE_SETTINGS:
             continue
-        if key not in ROLES:
+        if key not in ROLES + OPTIONAL_ROLES:
             raise ProfileError(f"profile {path.name}: unknown key {key!r} (roles: "
-                               f"{', '.join(ROLES)}; settings: {', '.join(PROFILE_SETTINGS)})")
+                               f"{', '.join(ROLES + OPTIONAL_ROLES)}; settings: "
+                               f"{', '.join(PROFILE_SETTINGS)})")
         if isinstance(entry, dict) and not _is_backend_mapping(entry):
             raise ProfileError(f"profile {path.name}: {key} must be a backend name or "
                                f"{{backend: NAME, options: {{...}}}}, not {entry!r}")
@@ -92,6 +106,9 @@ def load_profile(path: Path) -> dict[str, Any]:
         if backend_name(entry) not in known:
             raise ProfileError(f"profile {path.name}: unknown {key} backend "
                                f"{backend_name(entry)!r} (known: {', '.join(known)})")
+    if len([role for role in OPTIONAL_ROLES if role in data]) == 1:
+        raise ProfileError(f"profile {path.name}: the generative tier needs both "
+                           f"{' and '.join(OPTIONAL_ROLES)}")
     return {str(k): v if isinstance(v, dict) else str(v) for k, v in data.items()}
 
 
@@ -132,8 +149,14 @@ class Registry:
 
     @property
     def backends(self) -> dict[str, str]:
-        """role -> backend name, for every role but the encoder."""
-        return {role: backend_name(self.profile[role]) for role in ROLES if role != "encoder"}
+        """role -> backend name, for every configured role but the encoder."""
+        return {role: backend_name(self.profile[role]) for role in ROLES + OPTIONAL_ROLES
+                if role != "encoder" and role in self.profile}
+
+    @property
+    def generative(self) -> bool:
+        """The profile runs the generative tier (keyframes and motion)."""
+        return all(role in self.profile for role in OPTIONAL_ROLES)
 
     def options(self, role: str) -> dict[str, Any]:
         """The profile's options for `role` as its backend receives them: model paths made
@@ -193,10 +216,19 @@ class Registry:
     def music(self) -> MusicBackend:
         return self._get("music", ())
 
+    def keyframes(self) -> KeyframeBackend:
+        return self._get("keyframe", ())
+
+    def motion(self) -> MotionBackend:
+        return self._get("motion", ())
+
     def load_all(self, voices: Iterable[tuple[Path, str]] = ()) -> None:
         """Build every backend now (worker boot), with each (model_path, voice_id) voice."""
         for load in (self.script_writer, self.animator, self.cutout, self.music):
             load()
+        if self.generative:
+            self.keyframes()
+            self.motion()
         for model_path, voice_id in voices:
             self.voice(model_path, voice_id=voice_id)
 

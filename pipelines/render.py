@@ -17,6 +17,15 @@ What each of U-Gen's stage keys covers here:
     captions    write the WebVTT sidecar                                            captions.vtt
     complete    thumbnail, storyboard, report                                       report.json
 
+With the generative tier (a profile naming `keyframe` and `motion`, e.g. gpu-generative.yaml)
+two stages cover more, as U-Gen's do (pipelines/generative/):
+
+    init        ... and, instead of laying out the portrait: the anchor keyframe (persona
+                portrait + product cut-out + the job's scene) and one keyframe per talking
+                shot that references it
+    generation  per shot: motion from its keyframe (image-to-video), resampled to 30 fps,
+                lip-synced on talking shots; then compose (captions, end card) and encode
+
 `stop_at_stage` stops after the named stage and publishes what exists by then. The work dir
 is always removed. Layering: this package uses engine's leaf modules (errors, spec, settings,
 catalog, fetch, progress); engine's runtime (worker, storage, reporting) calls this package.
@@ -58,6 +67,7 @@ from pipelines.encode.codecs import codec_for_profile
 from pipelines.encode.encoder import VideoCodec, mux
 from pipelines.encode.ffmpeg import measure_loudness, write_wav
 from pipelines.generate import generate_video
+from pipelines.generative import GenerativeBackends, GenerativeRecord, build_generative_scene
 from pipelines.product import load_product
 from pipelines.scene import build_scene_for_job
 from pipelines.script import write_script
@@ -92,6 +102,7 @@ class _Job:
     stills: dict[float, np.ndarray] = field(default_factory=dict)
     encoder_peak_rss_mb: float | None = None
     loudness: tuple[float, float] | None = None
+    generative: GenerativeRecord | None = None
     files: dict[str, Path] = field(default_factory=dict)
     shots: list[dict[str, Any]] = field(default_factory=list)  # the edit, as script.json has it
 
@@ -173,9 +184,7 @@ class RenderPipeline:
         job.audio = self._background.submit(mix_track, job.spec, job.track, self.catalog,
                                             self.registry, job.work)
         try:
-            built = build_scene_for_job(spec, job.track, job.cutout, persona=job.persona,
-                                        animator=self.registry.animator(),
-                                        configs=self.catalog.root, script=job.script)
+            built = self._build_scene(job, report)
         except ValueError as exc:
             raise PersonaInvalid(f"persona {job.persona.id!r} cannot be animated: {exc}",
                                  details={"persona_id": job.persona.id}) from None
@@ -184,6 +193,22 @@ class RenderPipeline:
         job.shots = [shot.as_dict() for shot in built.edit.shots] if built.edit else []
         artifacts.write_json(job.files["script.json"],
                              artifacts.script_document(job.script, job.track, shots=job.shots))
+
+    def _build_scene(self, job: _Job, report: Callable) -> Any:
+        spec = job.spec
+        if not self.registry.generative:
+            return build_scene_for_job(spec, job.track, job.cutout, persona=job.persona,
+                                       animator=self.registry.animator(), configs=self.catalog.root,
+                                       script=job.script)
+        backends = GenerativeBackends(self.registry.keyframes(), self.registry.motion(),
+                                      self.registry.animator())
+        template = self.catalog.template(spec.template_id) if spec.template_id else None
+        document = artifacts.script_document(job.script, job.track)
+        built, job.generative = build_generative_scene(
+            spec, job.track, job.cutout, persona=job.persona, document=document,
+            backends=backends, configs=self.catalog.root, template=template,
+            on_fraction=lambda f: report(0.5 + 0.5 * f))
+        return built
 
     # 4. generation
     def _generate(self, job: _Job, report: Callable) -> None:
@@ -260,4 +285,6 @@ def build_report(job: _Job, tracker: StageTracker, wall_s: float, stopped_at: st
         "frame_boxes": job.boxes,
         "loudness": {"integrated_lufs": job.loudness[0], "true_peak_db": job.loudness[1]}
         if job.loudness else None,
+        # the generative tier's keyframes, clips and lip-sync (None on the other profiles)
+        "generative": job.generative.summary() if job.generative else None,
     }

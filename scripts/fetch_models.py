@@ -7,6 +7,8 @@
     python scripts/fetch_models.py --llm Qwen/Qwen2.5-7B-Instruct   # into .../llm/Qwen2.5-7B-Instruct
     python scripts/fetch_models.py --coqui               # XTTS-v2 into .../xtts (non-commercial licence)
     python scripts/fetch_models.py --all                 # everything configs/profiles/gpu.yaml names
+    python scripts/fetch_models.py --generative          # gpu-generative.yaml's keyframe + motion models
+    python scripts/fetch_models.py --motion-a14b         # the Wan2.2 I2V-A14B option (two 14 B experts)
 
 Run it on a machine that can reach the Hugging Face hub (needs `pip install 'ugen-engine[gpu]'`).
 It fetches `musetalkV15/{musetalk.json, unet.pth}` from TMElyralab/MuseTalk, `sd-vae/` from
@@ -19,6 +21,9 @@ creativeml-openrail-m. sd-vae-ft-mse and whisper are MIT. openmmlab/upernet-conv
 card says MIT (it is trained on ADE20K, whose own terms apply to the data).
 Qwen2.5-7B-Instruct is Apache-2.0. coqui/XTTS-v2 is under the Coqui Public Model License:
 non-commercial use only (docs/voices.md: pointing the voice at a permissive Coqui model).
+Qwen/Qwen-Image-Edit-2509 and Wan-AI/Wan2.2-{TI2V-5B,I2V-A14B}-Diffusers are Apache-2.0; their
+diffusers folders are fetched whole (model_index.json + one folder per component) and their
+architecture is compared with the copy kept in configs/models/.
 The models directory is $UGEN_MODELS_DIR (default models_data/ beside the repo), the same one
 the registry reads.
 """
@@ -33,7 +38,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from engine.settings import Settings  # noqa: E402
+from engine.settings import REPO_ROOT, Settings  # noqa: E402
 from models.persona.musetalk.config import UNET_CONFIG, ReleaseLayout  # noqa: E402
 
 # (hub repository, file in it, folder under the model dir); local names keep the hub's paths.
@@ -53,6 +58,11 @@ SEGMENTATION_FILES = ("config.json", "preprocessor_config.json", "pytorch_model.
 COQUI_REPO = "coqui/XTTS-v2"
 COQUI_FILES = ("config.json", "model.pth", "vocab.json", "speakers_xtts.pth")
 LLM_PATTERNS = ["*.json", "*.safetensors", "*.txt", "*.model", "tokenizer*"]  # no .bin twins
+# folder under the models dir -> (hub repository, architecture kept in configs/models/)
+GENERATIVE = {"qwen-image-edit-2509": ("Qwen/Qwen-Image-Edit-2509", "qwen-image-edit-2509.json"),
+              "wan2.2-ti2v-5b": ("Wan-AI/Wan2.2-TI2V-5B-Diffusers", "wan2.2-ti2v-5b.json")}
+MOTION_A14B = {"wan2.2-i2v-a14b": ("Wan-AI/Wan2.2-I2V-A14B-Diffusers", "wan2.2-i2v-a14b.json")}
+PIPELINE_PATTERNS = ["*.json", "*.safetensors", "*.txt", "*.jinja", "*.model", "tokenizer*"]
 DOWNLOAD_TIMEOUT_S = "60"  # per network read; huggingface_hub retries and resumes
 
 
@@ -68,6 +78,10 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
                         help=f"fetch {COQUI_REPO} into $UGEN_MODELS_DIR/xtts only")
     parser.add_argument("--all", action="store_true",
                         help="MuseTalk, the segmentation model, Qwen/Qwen2.5-7B-Instruct and XTTS-v2")
+    parser.add_argument("--generative", action="store_true",
+                        help="Qwen-Image-Edit-2509 and Wan2.2-TI2V-5B (configs/profiles/gpu-generative.yaml)")
+    parser.add_argument("--motion-a14b", action="store_true",
+                        help="Wan2.2-I2V-A14B, the two-expert motion option (about 120 GB)")
     parser.add_argument("--safetensors", action="store_true",
                         help="take the VAE and whisper weights as .safetensors instead of .bin")
     parser.add_argument("--verify", action="store_true",
@@ -115,6 +129,36 @@ def fetch_llm(repo: str, target: Path) -> None:
     snapshot_download(repo_id=repo, local_dir=target, allow_patterns=LLM_PATTERNS)
 
 
+def fetch_pipelines(models_dir: Path, pipelines: dict[str, tuple[str, str]]) -> None:
+    """Whole diffusers folders, then their architecture against the copy kept in configs/models/."""
+    from huggingface_hub import snapshot_download
+
+    for folder, (repo, kept) in pipelines.items():
+        print(f"downloading {repo}", flush=True)
+        snapshot_download(repo_id=repo, local_dir=models_dir / folder,
+                          allow_patterns=PIPELINE_PATTERNS)
+        differences = pipeline_differences(models_dir / folder, REPO_ROOT / "configs" / "models" / kept)
+        if differences:
+            print(f"warning: {folder} differs from configs/models/{kept}: "
+                  + "; ".join(differences), file=sys.stderr)
+
+
+def pipeline_differences(folder: Path, kept_path: Path) -> list[str]:
+    """Component config fields where the download and configs/models/<name>.json disagree."""
+    kept = json.loads(kept_path.read_text())
+    found = []
+    for component in ("transformer", "vae", "text_encoder"):
+        config_path = folder / component / "config.json"
+        if not config_path.is_file():
+            found.append(f"{component}/config.json is missing")
+            continue
+        config = json.loads(config_path.read_text())
+        found += [f"{component}.{k}: hub {config.get(k)!r}, repo {v!r}"
+                  for k, v in kept[component].items()
+                  if not isinstance(v, dict) and config.get(k, v) != v]
+    return found
+
+
 def config_differences(model_dir: Path) -> list[str]:
     """Architecture fields where the downloaded musetalk.json and the kept copy disagree."""
     hub = json.loads(ReleaseLayout(model_dir).unet_config.read_text())
@@ -138,7 +182,12 @@ def main(argv: list[str] | None = None) -> int:
         fetch_llm(repo, models_dir / "llm" / repo.split("/")[-1])
     if args.coqui or args.all:
         fetch_coqui(models_dir / "xtts")
-    if (args.segmentation or args.llm or args.coqui) and not args.all:
+    if args.generative:
+        fetch_pipelines(models_dir, GENERATIVE)
+    if args.motion_a14b:
+        fetch_pipelines(models_dir, MOTION_A14B)
+    if (args.segmentation or args.llm or args.coqui or args.generative or args.motion_a14b) \
+            and not args.all:
         return 0
     model_dir = args.model_dir or models_dir / "musetalk"
     for path in fetch(model_dir, safetensors=args.safetensors):

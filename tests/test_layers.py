@@ -1,7 +1,7 @@
 """The folders keep the architecture: imports run one way, names stay tidy, tests mirror the tree.
 
     scripts/, api/  ->  engine.worker, engine.bench  ->  pipelines  ->  models, engine leaves
-    models import only models (and roles only base.py, devices.py and themselves)
+    models import only models (and roles only base.py, devices.py, diffusers_layout.py and themselves)
 
 Every import statement is read from the source (function-level imports included), so a lazy
 import that runs upward is caught as well as a top-level one.
@@ -18,7 +18,8 @@ from engine.settings import REPO_ROOT
 PACKAGES = ("engine", "pipelines", "models", "api", "scripts")
 OURS = {"engine", "pipelines", "models", "api", "scripts", "tests"}
 ROLES = ("script", "voice", "persona", "cutout", "music", "keyframe", "motion")
-SHARED_BY_ROLES = ("models.base", "models.devices")
+# diffusers_layout: the strict diffusers-folder loader shared by the keyframe and motion roles
+SHARED_BY_ROLES = ("models.base", "models.devices", "models.diffusers_layout")
 BANNED_NAMES = {"utils", "helpers", "misc", "setup", "glue", "common"}
 
 

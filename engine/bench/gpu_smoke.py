@@ -59,6 +59,17 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--duration", type=int, default=None, help="override segment_duration")
     parser.add_argument("--resolution", choices=("draft", "hd", "standard"), default=None)
     parser.add_argument("--out", type=Path, default=Path("out/gpu_check"))
+    parser.add_argument("--tier", choices=("gpu", "generative"), default="gpu",
+                        help="generative: keyframe, motion and lip-sync timings "
+                             "(engine/bench/gpu_generative.py)")
+    parser.add_argument("--variant", choices=("ti2v-5b", "i2v-a14b"), default="ti2v-5b",
+                        help="generative: the Wan2.2 release to time")
+    parser.add_argument("--steps", type=int, default=None,
+                        help="generative: denoising steps of the long timed run (default 6; tiny 3)")
+    parser.add_argument("--compile", choices=("off", "on", "both"), default="off",
+                        help="generative: torch.compile of the denoisers")
+    parser.add_argument("--motion-s", type=float, default=None,
+                        help="generative: seconds of motion per timed clip (default 5; tiny 1)")
     return parser.parse_args(argv)
 
 
@@ -217,6 +228,8 @@ def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any] | None:
 def main(argv: list[str] | None = None) -> int:
     args = _args(argv)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")  # random weights: nothing to fetch
+    if args.tier == "generative":
+        return _generative(args)
     with tempfile.TemporaryDirectory(prefix="ugen-gpu-check-") as workdir:
         result = run(args, Path(workdir))
     if result is None:
@@ -225,6 +238,18 @@ def main(argv: list[str] | None = None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "check.json").write_text(json.dumps(result, indent=2, default=str))
     print(f"wrote {args.out / 'check.json'}")
+    return 0
+
+
+def _generative(args: argparse.Namespace) -> int:
+    from engine.bench.gpu_generative import run_check
+    from engine.bench.gpu_generative import summary as generative_summary
+
+    modes = {"off": (False,), "on": (True,), "both": (False, True)}[args.compile]
+    result = run_check(tiny=args.tiny, device=args.device, out=args.out, variant=args.variant,
+                       steps=args.steps, compile_modes=modes, motion_s=args.motion_s)
+    print(generative_summary(result))
+    print(f"wrote {args.out / 'generative.json'}")
     return 0
 
 

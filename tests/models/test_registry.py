@@ -142,3 +142,29 @@ def test_the_gpu_memory_middleware_empties_the_cuda_cache_after_a_failed_job(mon
     monkeypatch.setattr(torch.cuda, "empty_cache", lambda: emptied.append(True))
     GpuMemory().after_process_message(None, None, exception=OutOfMemory("out of memory"))
     assert emptied == [True]
+
+
+def test_the_generative_profile_names_both_new_roles_and_lists_their_missing_folders(tmp_path):
+    from models.registry import load_profile
+
+    profile = load_profile(REPO_ROOT / "configs" / "profiles" / "gpu-generative.yaml")
+    assert (profile["keyframe"]["backend"], profile["motion"]["backend"]) == ("qwen-image-edit", "wan")
+    reg = Registry(profile={**profile, "device": "cpu"}, cache_dir=tmp_path / "cache",
+                   models_dir=tmp_path / "models")
+    assert reg.generative and set(reg.backends) >= {"keyframe", "motion", "animator"}
+    problems = reg.requirements()
+    assert f"keyframes: {tmp_path / 'models' / 'qwen-image-edit-2509' / 'model_index.json'} is " \
+        "missing (not a diffusers pipeline folder); fetch it with python scripts/fetch_models.py " \
+        "--generative" in problems
+    assert any(str(tmp_path / "models" / "wan2.2-ti2v-5b") in p for p in problems)
+    assert not registry(tmp_path).generative  # the CPU default has neither role
+
+
+def test_a_profile_with_keyframes_but_no_motion_is_refused(tmp_path):
+    from models.registry import ProfileError, load_profile
+
+    path = tmp_path / "half.yaml"
+    path.write_text("\n".join(f"{k}: {v}" for k, v in CPU_PROFILE.items()) +
+                    "\nkeyframe: qwen-image-edit\n")
+    with pytest.raises(ProfileError, match="the generative tier needs both keyframe and motion"):
+        load_profile(path)
