@@ -45,8 +45,8 @@ def layout_for(width: int, height: int) -> Layout:
                       card=_box(width, height, 0.48, 0.42, 0.84, 0.60),
                       end_product=_box(width, height, 0.20, 0.22, 0.80, 0.50),
                       end_text=_box(width, height, 0.09, 0.52, 0.84, 0.62))
-    if ratio > 1.25:  # 16:9, persona panel on the left, product on the right
-        return Layout(width, height, _box(width, height, 0.06, 0.0, 0.50, 1.0),
+    if ratio > 1.25:  # 16:9, the persona framed left of centre, product on the right
+        return Layout(width, height, Box(0, 0, width, height),
                       product=_box(width, height, 0.56, 0.14, 0.90, 0.66),
                       card=_box(width, height, 0.56, 0.12, 0.90, 0.68),
                       end_product=_box(width, height, 0.10, 0.15, 0.45, 0.80),
