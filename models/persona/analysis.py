@@ -22,6 +22,7 @@ from PIL import Image
 from models.persona.backdrop import clean_plate
 from models.persona.face_locator import image_digest, locate_mesh, safe_name, write_atomically
 from models.persona.face_mesh import FaceMesh
+from models.persona.framing import background_lean
 from models.persona.matte import person_matte
 
 _FOUND: dict[tuple[str, str], PersonaAnalysis] = {}
@@ -33,6 +34,7 @@ class PersonaAnalysis:
     mesh: FaceMesh  # source-image pixels
     alpha: np.ndarray  # (h, w) float32, 1 on the person
     plate: np.ndarray  # (h, w, 3) uint8, the background with the person inpainted away
+    lean: float = 0.0  # see framing.background_lean
 
 
 def analyse_persona(image: np.ndarray, *, persona_id: str, cache_dir: Path) -> PersonaAnalysis:
@@ -50,7 +52,7 @@ def analyse_persona(image: np.ndarray, *, persona_id: str, cache_dir: Path) -> P
                         lambda: clean_plate(image, alpha))
     for array in (alpha, plate):
         array.setflags(write=False)
-    found = PersonaAnalysis(mesh, alpha, plate)
+    found = PersonaAnalysis(mesh, alpha, plate, background_lean(plate, alpha, mesh))
     with _LOCK:
         _FOUND[key] = found
     return found

@@ -33,6 +33,7 @@ EYE_LINE = {"tall": 0.36, "square": 0.38, "wide": 0.38}  # eye height / frame he
 WIDE_EYE_LINE = 0.46  # the lowest the eyes go in a wider (zoom < 1) shot
 FACE_CENTRE_X = {"tall": 0.5, "square": 0.42, "wide": 0.34}  # face centre / frame width
 FACE_WIDTH = {"tall": 0.38, "square": 0.32, "wide": 0.17}  # face width / frame width
+LEAN = 0.1  # of the frame width: how far a tall close-up moves towards its plainer side
 MAX_UPSCALE = 4.0
 UNSHARP_AMOUNT = 0.45
 EDGE_FADE = 0.04  # of the photo's long side: the matte fades out towards its edges
@@ -44,8 +45,12 @@ def shape_of(panel_w: int, panel_h: int) -> str:
 
 
 def plan_framing(image_shape: tuple[int, ...], mesh: FaceMesh, *, panel_w: int, panel_h: int,
-                zoom: float = 1.0) -> PanelLayout:
-    """Where the portrait goes in a `panel_w` x `panel_h` frame; `mesh` in source pixels."""
+                zoom: float = 1.0, lean: float = 0.0) -> PanelLayout:
+    """Where the portrait goes in a `panel_w` x `panel_h` frame; `mesh` in source pixels.
+
+    `lean` (-1..1, see `background_lean`) moves a tall close-up's face up to `LEAN` of the
+    width towards the side where the background shows less, so more of the detailed side
+    (a flag, a shelf) and less of a plain wall fills the frame."""
     img_h = image_shape[0]
     kind = shape_of(panel_w, panel_h)
     eye_x, eye_y = eye_centre(mesh)
@@ -56,9 +61,26 @@ def plan_framing(image_shape: tuple[int, ...], mesh: FaceMesh, *, panel_w: int, 
     line = EYE_LINE[kind]
     if zoom < 1.0:
         line = float(np.clip(1.0 - (img_h - eye_y) * scale / panel_h, line, WIDE_EYE_LINE))
-    centre_x = FACE_CENTRE_X[kind] * panel_w
+    centre_x = (FACE_CENTRE_X[kind] + (LEAN * float(np.clip(lean, -1.0, 1.0))
+                                       if kind == "tall" else 0.0)) * panel_w
     return PanelLayout(scale, centre_x - eye_x * scale, line * panel_h - eye_y * scale,
                        panel_w, panel_h)
+
+
+def background_lean(plate: np.ndarray, alpha: np.ndarray, mesh: FaceMesh) -> float:
+    """-1..1: positive when the background left of the face holds more detail than the right
+    (at the scale the portrait blur keeps), so the face should move right."""
+    gray = cv2.cvtColor(plate, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    coarse = cv2.GaussianBlur(gray, (0, 0), max(1.0, 0.01 * max(gray.shape)))
+    local = np.sqrt(np.maximum(cv2.GaussianBlur(coarse * coarse, (0, 0), 0.04 * max(gray.shape))
+                               - cv2.GaussianBlur(coarse, (0, 0), 0.04 * max(gray.shape)) ** 2,
+                               0.0))
+    background = alpha < 0.05
+    x = eye_centre(mesh)[0]
+    columns = np.arange(gray.shape[1])[None, :]
+    left, right = (float(local[background & side].mean()) if (background & side).any() else 0.0
+                   for side in (columns < x, columns >= x))
+    return float(np.clip((left - right) / max(1e-6, left + right), -1.0, 1.0))
 
 
 def eye_centre(mesh: FaceMesh) -> tuple[float, float]:

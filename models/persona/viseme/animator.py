@@ -85,7 +85,7 @@ class VisemeAnimator:
         found = analyse_persona(persona.image, persona_id=persona.persona_id,
                                 cache_dir=self.cache_dir)
         layout = plan_framing(persona.image.shape, found.mesh, panel_w=panel_w, panel_h=panel_h,
-                              zoom=framing.zoom)
+                              zoom=framing.zoom, lean=found.lean)
         panel = render_framed(persona.image, layout, alpha=found.alpha, plate=found.plate)
         mesh = found.mesh.scaled(layout.scale, dx=layout.dx, dy=layout.dy)
         on_panel = landmarks_of(mesh)

@@ -90,7 +90,7 @@ def measure_mouth(panel: np.ndarray, mesh: FaceMesh) -> MouthShape:
         has_teeth = False
     chin = float(p[CHIN][1])
     return MouthShape(
-        cx=cx, lip0=lip0, lip1=lip1, lip2=lip2, half_w=half_w, gap_max=0.48 * half_w,
+        cx=cx, lip0=lip0, lip1=lip1, lip2=lip2, half_w=half_w, gap_max=0.62 * half_w,
         chin_y=float(np.clip(chin, lip0 + 0.45 * iod, lip0 + 0.95 * iod)),
         jaw_half_w=1.15 * iod, blend_h=0.45 * iod, decay_h=0.6 * iod, up_h=0.45 * iod,
         feather=max(1.5, 0.02 * iod), lip_rgb=_lip_colour(panel, mesh), has_teeth=has_teeth,
