@@ -29,7 +29,7 @@ from models.persona.backdrop import portrait_blur
 from models.persona.face_mesh import LEFT_EYE, RIGHT_EYE, FaceMesh
 from models.persona.panel_layout import PanelLayout
 
-EYE_LINE = {"tall": 0.36, "square": 0.38, "wide": 0.38}  # eye height / frame height
+EYE_LINE = {"tall": 0.34, "square": 0.38, "wide": 0.38}  # eye height / frame height
 WIDE_EYE_LINE = 0.46  # the lowest the eyes go in a wider (zoom < 1) shot
 FACE_CENTRE_X = {"tall": 0.5, "square": 0.42, "wide": 0.34}  # face centre / frame width
 FACE_WIDTH = {"tall": 0.38, "square": 0.32, "wide": 0.17}  # face width / frame width
