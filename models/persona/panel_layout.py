@@ -1,6 +1,10 @@
-"""Lay a portrait out into a fixed-size panel: crop around the face, upscale, sharpen.
+"""Lay a portrait (or an idle clip's frames) into a fixed-size panel: crop, upscale, sharpen.
+
+The crop-and-cover layout the MuseTalk animator uses; the CPU animator frames a matted
+persona over its own background instead (`persona.framing`), reusing `PanelLayout`.
 
     layout = plan_layout(image.shape, landmarks.face, panel_w=1080, panel_h=1920)
+    layout = zoomed(layout, 1.15, about=landmarks.face.centre)   # a punch-in
     panel = render_panel(image, layout)                  # (1920, 1080, 3) uint8
     panel_landmarks = landmarks.scaled(layout.scale, dx=layout.dx, dy=layout.dy)
 
@@ -21,9 +25,9 @@ import numpy as np
 
 from models.base import Box
 
-TALL_FACE_WIDTH = 0.36  # cascade face box / panel width; the real face is ~15 % wider
+TALL_FACE_WIDTH = 0.36  # face box (the mesh's, cheek to cheek) / panel width
 TALL_FACE_CENTRE = 0.27  # face centre / panel height on tall panels, leaving the lower half free
-OTHER_FACE_HEIGHT = 0.33  # cascade face box / panel height for square and wide panels
+OTHER_FACE_HEIGHT = 0.33  # face box / panel height for square and wide panels
 UNSHARP_AMOUNT = 0.45
 
 
@@ -54,6 +58,16 @@ def plan_layout(image_shape: tuple[int, ...], face: Box, *, panel_w: int,
     crop_y = float(np.clip(fy - (TALL_FACE_CENTRE if tall else 0.42) * crop_h, 0.0,
                            max(0.0, img_h - crop_h)))
     return PanelLayout(scale, -crop_x * scale, -crop_y * scale, panel_w, panel_h)
+
+
+def zoomed(layout: PanelLayout, zoom: float, *, about: tuple[float, float]) -> PanelLayout:
+    """`layout` scaled by `zoom` about the source point `about`, which stays where it was."""
+    if zoom == 1.0:
+        return layout
+    x, y = about
+    px, py = x * layout.scale + layout.dx, y * layout.scale + layout.dy
+    scale = layout.scale * zoom
+    return PanelLayout(scale, px - x * scale, py - y * scale, layout.panel_w, layout.panel_h)
 
 
 def render_panel(image: np.ndarray, layout: PanelLayout) -> np.ndarray:

@@ -39,23 +39,23 @@ def _box(w: int, h: int, x0: float, y0: float, x1: float, y1: float) -> Box:
 def layout_for(width: int, height: int) -> Layout:
     """Layout for a frame; the aspect ratio picks the arrangement."""
     ratio = width / height
-    if ratio < 0.8:  # 9:16, persona fills the frame, product at the right below the chin
+    if ratio < 0.8:  # 9:16, a selfie close-up; the product held up on the chest, clear of the face
         return Layout(width, height, Box(0, 0, width, height),
-                      product=_box(width, height, 0.50, 0.43, 0.84, 0.60),
-                      card=_box(width, height, 0.48, 0.42, 0.84, 0.60),
+                      product=_box(width, height, 0.56, 0.70, 0.90, 0.86),
+                      card=_box(width, height, 0.54, 0.70, 0.90, 0.86),
                       end_product=_box(width, height, 0.20, 0.22, 0.80, 0.50),
                       end_text=_box(width, height, 0.09, 0.52, 0.84, 0.62))
-    if ratio > 1.25:  # 16:9, persona panel on the left, product on the right
-        return Layout(width, height, _box(width, height, 0.06, 0.0, 0.50, 1.0),
+    if ratio > 1.25:  # 16:9, the persona framed left of centre, product on the right
+        return Layout(width, height, Box(0, 0, width, height),
                       product=_box(width, height, 0.56, 0.14, 0.90, 0.66),
                       card=_box(width, height, 0.56, 0.12, 0.90, 0.68),
                       end_product=_box(width, height, 0.10, 0.15, 0.45, 0.80),
                       end_text=_box(width, height, 0.50, 0.30, 0.92, 0.60))
-    return Layout(width, height, Box(0, 0, width, height),  # 1:1
-                  product=_box(width, height, 0.58, 0.34, 0.90, 0.66),
-                  card=_box(width, height, 0.56, 0.32, 0.90, 0.68),
-                  end_product=_box(width, height, 0.28, 0.08, 0.72, 0.49),
-                  end_text=_box(width, height, 0.10, 0.51, 0.90, 0.65))  # captions fit below
+    return Layout(width, height, Box(0, 0, width, height),  # 1:1, face left of centre
+                  product=_box(width, height, 0.64, 0.46, 0.94, 0.82),
+                  card=_box(width, height, 0.62, 0.46, 0.94, 0.84),
+                  end_product=_box(width, height, 0.28, 0.12, 0.72, 0.52),
+                  end_text=_box(width, height, 0.10, 0.55, 0.90, 0.70))
 
 
 def fit_inside(content_w: int, content_h: int, box: Box) -> Box:

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from models.base import PersonaImage, PreparedPersona, Speech
+from models.base import Framing, PersonaImage, PreparedPersona, Speech
 from models.persona.musetalk.audio import encode_speech, frame_tokens, speaking_weights
 from models.persona.musetalk.config import (
     LATENT_SIZE,
@@ -102,46 +102,51 @@ class MuseTalkAnimator:
         mask = torch.full((WARM_UP_CROP_PX, WARM_UP_CROP_PX), 0.5, **on)
         runner.render(latents, tokens, base=base, mask=mask, weights=torch.ones(batch, **on))
 
-    def prepare(self, persona: PersonaImage, *, panel_w: int, panel_h: int) -> PreparedPersona:
+    def prepare(self, persona: PersonaImage, *, panel_w: int, panel_h: int,
+                framing: Framing = Framing()) -> PreparedPersona:
         """Lay out a portrait, or the idle video `persona.source` names. ValueError: no face."""
         if persona.source is not None and persona.source.suffix.lower() in VIDEO_SUFFIXES:
             frames, fps = read_idle_video(persona.source)
             return self.prepare_video(persona.persona_id, frames, fps=fps, panel_w=panel_w,
-                                      panel_h=panel_h)
+                                      panel_h=panel_h, framing=framing)
         _check_frames(persona.persona_id, [persona.image], panel_w, panel_h)
         return prepare_persona(self.runner, [persona.image], persona_id=persona.persona_id,
                                fps=None, panel_w=panel_w, panel_h=panel_h,
-                               cache_dir=self.cache_dir, model_key=self._model_key)
+                               cache_dir=self.cache_dir, model_key=self._model_key,
+                               zoom=framing.zoom)
 
     def prepare_video(self, persona_id: str, frames: list[np.ndarray], *, fps: float,
-                      panel_w: int, panel_h: int) -> PreparedPersona:
+                      panel_w: int, panel_h: int,
+                      framing: Framing = Framing()) -> PreparedPersona:
         """Prepare an idle clip (RGB uint8 frames at `fps`); its patches are whole panels."""
         _check_frames(persona_id, frames, panel_w, panel_h)
         if fps <= 0:
             raise ValueError(f"persona {persona_id!r}: idle video frame rate must be positive")
         return prepare_persona(self.runner, list(frames), persona_id=persona_id, fps=fps,
                                panel_w=panel_w, panel_h=panel_h, cache_dir=self.cache_dir,
-                               model_key=self._model_key)
+                               model_key=self._model_key, zoom=framing.zoom)
 
     def animate(self, prepared: PreparedPersona, voice: Speech, *, fps: int, frame_count: int,
-                seed: int) -> Iterator[np.ndarray]:
-        """Yield `frame_count` RGB patches of `prepared.roi`'s size, one per video frame."""
+                seed: int, first_frame: int = 0) -> Iterator[np.ndarray]:
+        """Yield `frame_count` RGB patches of `prepared.roi`'s size for the video frames from
+        `first_frame` on, one per video frame."""
         state = _state_of(prepared)
-        if fps <= 0 or frame_count < 0:
-            raise ValueError(f"fps must be positive and frame_count >= 0, got {fps}, {frame_count}")
-        weights = speaking_weights(voice, fps=fps, frame_count=frame_count)
+        if fps <= 0 or frame_count < 0 or first_frame < 0:
+            raise ValueError(f"fps must be positive, frame_count and first_frame >= 0, got "
+                             f"{fps}, {frame_count}, {first_frame}")
+        weights = speaking_weights(voice, fps=fps, frame_count=first_frame + frame_count)
         steps = None
         if weights.any():  # audio features only when something is said
             models = self.runner.models
             steps = encode_speech(models.whisper, models.features, voice,
                                   device=str(self.runner.device))
-        return self._frames(state, steps, weights, fps=fps)
+        return self._frames(state, steps, weights, fps=fps, first_frame=first_frame)
 
     def _frames(self, state: MuseTalkPersona, steps: Any, weights: np.ndarray, *,
-                fps: int) -> Iterator[np.ndarray]:
+                fps: int, first_frame: int) -> Iterator[np.ndarray]:
         """In order; speaking frames wait until a full batch of them can run."""
         batch, pending = self.runner.batch_size, []
-        for i in range(len(weights)):
+        for i in range(first_frame, len(weights)):
             pending.append(i)
             speaking = [j for j in pending if weights[j] > 0]
             if len(speaking) == batch or len(pending) >= FLUSH_FACTOR * batch \

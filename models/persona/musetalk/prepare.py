@@ -29,9 +29,9 @@ import numpy as np
 from models.base import Box, PreparedPersona
 from models.persona.face_locator import FaceLandmarks, locate_face
 from models.persona.musetalk.config import FACE_SIZE
-from models.persona.panel_layout import PanelLayout, plan_layout, render_panel
+from models.persona.panel_layout import PanelLayout, plan_layout, render_panel, zoomed
 
-PREP_VERSION = 1  # bump when the crop geometry or the latent recipe changes
+PREP_VERSION = 2  # bump when the crop geometry or the latent recipe changes
 NOSE_AT = 0.55  # nose line between the eye line (0) and the mouth line (1)
 CHIN_BELOW_MOUTH = 0.5  # chin below the mouth line, in eye-to-mouth distances
 CHIN_MARGIN = 0.04  # extra rows under the chin (MuseTalk 1.5: 10 px of a ~250 px face)
@@ -64,15 +64,17 @@ class MuseTalkPersona:
 
 def prepare_persona(runner: Any, frames: list[np.ndarray], *, persona_id: str,
                     fps: float | None, panel_w: int, panel_h: int, cache_dir: Path,
-                    model_key: str | None) -> PreparedPersona:
-    """Lay out `frames` (one portrait, or an idle clip at `fps`) and encode their crops."""
+                    model_key: str | None, zoom: float = 1.0) -> PreparedPersona:
+    """Lay out `frames` (one portrait, or an idle clip at `fps`) and encode their crops;
+    `zoom` scales the layout about the face (a punch-in above 1)."""
     marks = locate_face(frames[0], persona_id=persona_id, cache_dir=cache_dir)
-    layout = plan_layout(frames[0].shape, marks.face, panel_w=panel_w, panel_h=panel_h)
+    layout = zoomed(plan_layout(frames[0].shape, marks.face, panel_w=panel_w, panel_h=panel_h),
+                    zoom, about=marks.face.centre)
     on_panel = marks.scaled(layout.scale, dx=layout.dx, dy=layout.dy)
     crop = crop_box(on_panel, panel_w=panel_w, panel_h=panel_h)
     origins = _origins(frames, crop, layout, persona_id=persona_id, cache_dir=cache_dir)
     panel, base_crops = _base_crops(frames, layout, origins, (crop.w, crop.h))
-    key = _cache_key(frames, panel_w, panel_h, model_key)
+    key = _cache_key(frames, panel_w, panel_h, model_key, zoom)
     latents = _cached_latents(runner, base_crops, cache_dir, persona_id, key)
     state = MuseTalkPersona(layout, tuple(frames) if len(frames) > 1 else None,
                             fps if len(frames) > 1 else None, (crop.w, crop.h), origins,
@@ -189,11 +191,11 @@ def _cached_latents(runner: Any, base_crops: np.ndarray, cache_dir: Path, person
 
 
 def _cache_key(frames: list[np.ndarray], panel_w: int, panel_h: int,
-               model_key: str | None) -> str | None:
-    """Same pixels, panel and weights give the same key; None disables the disk cache."""
+               model_key: str | None, zoom: float = 1.0) -> str | None:
+    """Same pixels, panel, zoom and weights give the same key; None disables the disk cache."""
     if model_key is None:
         return None
-    digest = hashlib.sha256(f"{PREP_VERSION}|{panel_w}x{panel_h}|{model_key}".encode())
+    digest = hashlib.sha256(f"{PREP_VERSION}|{panel_w}x{panel_h}|{zoom:g}|{model_key}".encode())
     for frame in frames:
         digest.update(str(frame.shape).encode())
         digest.update(np.ascontiguousarray(frame).tobytes())

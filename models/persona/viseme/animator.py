@@ -4,10 +4,13 @@
     prepared = animator.prepare(persona, panel_w=1080, panel_h=1920)   # once per job
     for patch in animator.animate(prepared, speech, fps=30, frame_count=720, seed=7):
         frame[roi] = patch                      # prepared.roi, panel pixels
+    punch = animator.prepare(persona, panel_w=1080, panel_h=1920, framing=Framing(zoom=1.15))
+    animator.animate(punch, speech, fps=30, frame_count=90, seed=7, first_frame=240)
 
-`prepare` finds the face (Haar cascades, cached per persona image), crops and upscales the
-portrait to cover the panel with the face at about a third of its height, and precomputes the
-warp grids. `animate` warps only the head region: the jaw and lower lip drop with the speech
+`prepare` analyses the photo once per persona (face mesh, matte, clean background plate;
+cached per process and on disk, see `persona.analysis`), frames it as a selfie talking head
+(`persona.framing`: matted person over their own blurred background, at the shot's zoom) and
+precomputes the warp grids from the mesh. `animate` warps only the head region: the jaw and lower lip drop with the speech
 (phoneme visemes times loudness), a dark mouth interior shows between the lips, the eyelids
 blink, and the head sways slightly about the neck. The patch border always equals the panel.
 
@@ -29,9 +32,10 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from models.base import PersonaImage, PreparedPersona, Speech
-from models.persona.face_locator import locate_face
-from models.persona.panel_layout import plan_layout, render_panel
+from models.base import Framing, PersonaImage, PreparedPersona, Speech
+from models.persona.analysis import analyse_persona
+from models.persona.face_locator import landmarks_of
+from models.persona.framing import plan_framing, render_framed
 from models.persona.viseme.rig import FaceRig, HeadMotionLimits, build_rig
 from models.persona.viseme.track import blink_track, head_track, mouth_track
 from models.persona.viseme.warp import enlarge_bands, paint_frame
@@ -57,55 +61,64 @@ class VisemeAnimator:
         self._prepared_cache_size = prepared_cache_size
         self._lock = threading.Lock()
 
-    def prepare(self, persona: PersonaImage, *, panel_w: int, panel_h: int) -> PreparedPersona:
-        """Lay the portrait out at panel size. Raises ValueError when it shows no face.
+    def prepare(self, persona: PersonaImage, *, panel_w: int, panel_h: int,
+                framing: Framing = Framing()) -> PreparedPersona:
+        """Frame the portrait at panel size. Raises ValueError when it shows no face.
 
-        The result is cached per persona image and panel size, its arrays read-only."""
+        The result is cached per persona image, panel size and framing, its arrays read-only."""
         _check_inputs(persona, panel_w, panel_h)
         key = (persona.persona_id, hashlib.blake2b(persona.image.data, digest_size=16).digest(),
-               persona.image.shape, panel_w, panel_h)
+               persona.image.shape, panel_w, panel_h, framing)
         with self._lock:
             if key in self._prepared:
                 self._prepared.move_to_end(key)
                 return self._prepared[key]
-        prepared = self._prepare(persona, panel_w=panel_w, panel_h=panel_h)
+        prepared = self._prepare(persona, panel_w=panel_w, panel_h=panel_h, framing=framing)
         with self._lock:
             self._prepared[key] = prepared
             while len(self._prepared) > self._prepared_cache_size:
                 self._prepared.popitem(last=False)
         return prepared
 
-    def _prepare(self, persona: PersonaImage, *, panel_w: int, panel_h: int) -> PreparedPersona:
-        landmarks = locate_face(persona.image, persona_id=persona.persona_id,
+    def _prepare(self, persona: PersonaImage, *, panel_w: int, panel_h: int,
+                 framing: Framing) -> PreparedPersona:
+        found = analyse_persona(persona.image, persona_id=persona.persona_id,
                                 cache_dir=self.cache_dir)
-        layout = plan_layout(persona.image.shape, landmarks.face, panel_w=panel_w,
-                             panel_h=panel_h)
-        panel = render_panel(persona.image, layout)
-        on_panel = landmarks.scaled(layout.scale, dx=layout.dx, dy=layout.dy)
+        layout = plan_framing(persona.image.shape, found.mesh, panel_w=panel_w, panel_h=panel_h,
+                              zoom=framing.zoom, lean=found.lean)
+        panel = render_framed(persona.image, layout, alpha=found.alpha, plate=found.plate)
+        mesh = found.mesh.scaled(layout.scale, dx=layout.dx, dy=layout.dy)
+        on_panel = landmarks_of(mesh)
         factor = 2 if (layout.scale >= REDUCE_MIN_SCALE
                        and on_panel.face.w >= 2 * REDUCE_MIN_FACE_PX) else 1
-        rig = build_rig(_reduced(panel, factor), on_panel.scaled(1.0 / factor),
-                        motion=self.motion)
+        rig = build_rig(_reduced(panel, factor), mesh.scaled(1.0 / factor), motion=self.motion)
         roi = rig.roi.scaled(factor)
         full_static = np.ascontiguousarray(panel[roi.y:roi.y + roi.h, roi.x:roi.x + roi.w])
         for array in (panel, full_static, rig.static):
             array.setflags(write=False)
         return PreparedPersona(
             persona_id=persona.persona_id, panel=panel, roi=roi, face=on_panel.face,
-            mouth=on_panel.mouth, extras={"rig": rig, "landmarks": on_panel, "layout": layout,
-                                          "reduce": factor, "full_static": full_static})
+            mouth=on_panel.mouth, extras={"rig": rig, "landmarks": on_panel, "mesh": mesh,
+                                          "layout": layout, "reduce": factor,
+                                          "full_static": full_static})
 
     def animate(self, prepared: PreparedPersona, voice: Speech, *, fps: int, frame_count: int,
-                seed: int) -> Iterator[np.ndarray]:
-        """Yield `frame_count` RGB patches of `prepared.roi`'s size, one per video frame."""
+                seed: int, first_frame: int = 0) -> Iterator[np.ndarray]:
+        """Yield `frame_count` RGB patches of `prepared.roi`'s size for video frames
+        `first_frame`, `first_frame + 1`, ...; a shot that starts later in the video asks for
+        its own frames and gets the same mouth, blinks and sway as one long take."""
         rig = _rig_of(prepared)
-        if fps <= 0 or frame_count < 0:
-            raise ValueError(f"fps must be positive and frame_count >= 0, got {fps}, {frame_count}")
-        mouth = mouth_track(voice, fps=fps, frame_count=frame_count)
-        blinks = blink_track(fps=fps, frame_count=frame_count, seed=seed)
-        poses = head_track(fps=fps, frame_count=frame_count, seed=seed,
+        if fps <= 0 or frame_count < 0 or first_frame < 0:
+            raise ValueError(f"fps must be positive, frame_count and first_frame >= 0, got "
+                             f"{fps}, {frame_count}, {first_frame}")
+        total = first_frame + frame_count
+        mouth = mouth_track(voice, fps=fps, frame_count=total)
+        blinks = blink_track(fps=fps, frame_count=total, seed=seed)
+        poses = head_track(fps=fps, frame_count=total, seed=seed,
                            rotation_rad=rig.rotation_rad, shift_px=rig.shift_px)
-        frames = _frames(rig, mouth.openness, mouth.rounding, blinks, poses)
+        shot = slice(first_frame, total)
+        frames = _frames(rig, mouth.openness[shot], mouth.rounding[shot], blinks[shot],
+                         poses[shot])
         factor = prepared.extras["reduce"]
         if factor == 1:
             return frames

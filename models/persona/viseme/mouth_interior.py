@@ -20,7 +20,7 @@ from models.persona.viseme.rig import FaceRig
 DEEP_TINT = np.array([0.22, 0.1, 0.1], np.float32)  # of the lip colour, at the back
 RIM_TINT = np.array([0.62, 0.36, 0.34], np.float32)  # of the lip colour, just inside the lips
 TONGUE_TINT = np.array([0.7, 0.38, 0.36], np.float32)
-TEETH_RGB = np.array([222.0, 208.0, 184.0], np.float32)  # ivory, not grey
+TOOTH_EDGES = (0.0, 0.2, 0.37, 0.52, 0.65, 0.77)  # |u| where neighbouring upper teeth meet
 EDGE_BIAS = 0.3  # alpha on the lip edge itself, so the lips' inner rim is slightly shaded
 
 
@@ -71,8 +71,9 @@ def _colour(fields: np.ndarray, rig: FaceRig, openness: float) -> np.ndarray:
     tongue = np.clip((t - 0.55) / 0.45, 0.0, 1.0) * side * (0.5 * openness)
     colour += (lip * TONGUE_TINT - colour) * tongue[..., None]
     if not m.has_teeth:
-        colour += (_teeth_colour(across, side) - colour) * _teeth_alpha(
-            from_top, across, m.half_w, openness)[..., None]
+        teeth = _teeth_colour(np.array(m.teeth_rgb, np.float32), from_top, across, side,
+                              m.half_w)
+        colour += (teeth - colour) * _teeth_alpha(from_top, across, m.half_w, openness)[..., None]
     return colour
 
 
@@ -80,12 +81,20 @@ def _teeth_alpha(from_top: np.ndarray, across: np.ndarray, half_w: float,
                  openness: float) -> np.ndarray:
     """Upper teeth: an arched band under the upper lip, fading in as the mouth opens wide."""
     side = np.clip(1.0 - across * across, 0.0, 1.0)
-    height = 0.17 * half_w * (0.5 + 0.5 * side)
-    strength = 0.7 * float(np.clip((openness - 0.35) / 0.35, 0.0, 1.0))
-    band = np.clip((height - from_top) / (0.2 * height + 1.0), 0.0, 1.0)
+    height = 0.15 * half_w * (0.45 + 0.55 * side)
+    strength = 0.85 * float(np.clip((openness - 0.3) / 0.35, 0.0, 1.0))
+    band = np.clip((height - from_top) / (0.25 * height + 1.0), 0.0, 1.0)
     return strength * band * np.sqrt(side)
 
 
-def _teeth_colour(across: np.ndarray, side: np.ndarray) -> np.ndarray:
-    """Teeth in shadow towards the corners."""
-    return TEETH_RGB * (0.65 + 0.35 * side)[..., None]
+def _teeth_colour(rgb: np.ndarray, from_top: np.ndarray, across: np.ndarray,
+                  side: np.ndarray, half_w: float) -> np.ndarray:
+    """Teeth in the persona's light: shaded towards the corners (they turn away into the
+    mouth), a faint seam where two teeth meet, and the biting edge a little greyer."""
+    seam = np.zeros_like(across)
+    width = 0.035
+    for edge in TOOTH_EDGES:
+        seam = np.maximum(seam, np.clip(1.0 - np.abs(np.abs(across) - edge) / width, 0.0, 1.0))
+    depth = np.clip(from_top / (0.15 * half_w), 0.0, 1.0)
+    shade = (0.55 + 0.45 * side) * (1.0 - 0.22 * seam) * (1.0 - 0.12 * depth * depth)
+    return rgb * shade[..., None]

@@ -1,6 +1,6 @@
 """Per-persona state for the viseme animator: where things move and precomputed warp grids.
 
-    rig = build_rig(panel, panel_landmarks, motion=HeadMotionLimits())
+    rig = build_rig(panel, panel_mesh, motion=HeadMotionLimits())
     rig.roi                # the panel region that changes per frame
     rig.mouth.lip_y(x)     # where the lips meet, roi pixels
 
@@ -17,8 +17,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from models.base import Box
-from models.persona.face_locator import FaceLandmarks
-from models.persona.viseme.geometry import EyeShape, MouthShape, measure_eye, measure_mouth
+from models.persona.face_mesh import FaceMesh
+from models.persona.viseme.geometry import EyeShape, MouthShape, eye_distance, measure_eyes, measure_mouth
 
 GRID_STEP = 4  # cell of the face warp in pixels; the bilinear upsample error at a kink is step/4
 HEAD_STEP = 8  # cell of the smooth head-motion field; the roi is a multiple of it
@@ -50,13 +50,13 @@ class FaceRig:
     bands: tuple[tuple[int, int, int, int], ...]  # (y0, y1, x0, x1) roi pixels that may move
 
 
-def build_rig(panel: np.ndarray, lm: FaceLandmarks, *,
+def build_rig(panel: np.ndarray, mesh: FaceMesh, *,
               motion: HeadMotionLimits = HeadMotionLimits()) -> FaceRig:
-    """Measure the face in `panel` (landmarks in panel pixels) and precompute the warp grids."""
-    iod = max(8.0, lm.eye_distance)
-    mouth = measure_mouth(panel, lm)
-    eyes = tuple(measure_eye(panel, box, iod) for box in (lm.left_eye, lm.right_eye))
-    head = _head_ellipse(lm, mouth, iod)
+    """Measure the face in `panel` (its mesh in panel pixels) and precompute the warp grids."""
+    iod = max(8.0, eye_distance(mesh))
+    mouth = measure_mouth(panel, mesh)
+    eyes = measure_eyes(mesh)
+    head = _head_ellipse(Box(*mesh.box), mouth, iod)
     pivot = (mouth.cx, mouth.chin_y + 0.35 * iod)
     roi = _choose_roi(panel.shape, head, mouth, _sway(_head_box(head), pivot, motion, iod))
     ox, oy = roi.x, roi.y
@@ -76,12 +76,12 @@ def build_rig(panel: np.ndarray, lm: FaceLandmarks, *,
         bands=_bands(roi, basis, (mouth_cells, *eye_cells)))
 
 
-def _head_ellipse(lm: FaceLandmarks, mouth: MouthShape,
+def _head_ellipse(face: Box, mouth: MouthShape,
                   iod: float) -> tuple[float, float, float, float]:
     """Centre and semi-axes (cx, cy, ax, ay) of the region that moves with the head."""
-    top = lm.face.y - 0.5 * lm.face.h
+    top = face.y - 0.5 * face.h
     bottom = mouth.chin_y + 0.2 * iod
-    return (lm.face.centre[0], 0.5 * (top + bottom), 0.75 * lm.face.w, 0.5 * (bottom - top))
+    return (face.centre[0], 0.5 * (top + bottom), 0.75 * face.w, 0.5 * (bottom - top))
 
 
 # --- supports, roi and grids --------------------------------------------------------------

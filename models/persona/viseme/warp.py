@@ -161,11 +161,12 @@ def _warp_eye(coarse: np.ndarray, rig: FaceRig, eye: EyeShape,
     the eye below it is squeezed into what is left, so the map stays continuous.
     """
     rx, ry = coarse[cells + (0,)], coarse[cells + (1,)]
-    u = (rx - eye.cx) / eye.half_w
+    u = (rx - eye.cx) / (1.1 * eye.half_w)  # a little past the corners the mesh marks
     lens = np.clip(1.0 - u * u, 0.0, 1.0)
     top, bottom = eye.cy - eye.half_h - eye.lid_h, eye.cy + eye.half_h
     edge_rest = eye.cy - eye.half_h * lens
-    edge_now = edge_rest + blink * (bottom - edge_rest) * lens
+    # The lid closes nearly as far at the corners as in the middle (a lid is stiff).
+    edge_now = edge_rest + blink * (bottom - edge_rest) * np.sqrt(lens)
     above = top + (ry - top) * (edge_rest - top) / (edge_now - top)
     below = bottom - (bottom - ry) * (bottom - edge_rest) / np.maximum(bottom - edge_now, 1e-3)
     sy = np.where(ry < edge_now, above, below)

@@ -8,7 +8,9 @@ import pytest
 from PIL import Image
 
 from engine.settings import REPO_ROOT
-from models.base import PersonaImage, PhonemeTiming, PreparedPersona, Speech
+from models.base import Framing, PersonaImage, PhonemeTiming, PreparedPersona, Speech
+from models.persona.face_mesh import LEFT_IRIS, OUTER_LIP_LOWER, OUTER_LIP_UPPER, RIGHT_IRIS, detect_face_mesh
+from models.persona.framing import FACE_CENTRE_X, LEAN, shape_of
 from models.persona.viseme.animator import VisemeAnimator
 from models.persona.viseme.track import blink_track, head_track, mouth_track
 from models.persona.viseme.warp import paint_frame
@@ -194,10 +196,12 @@ def test_bundled_personas_prepare_at_every_panel_size_and_patches_fit_the_roi(
     roi, face = prepared.roi, prepared.face
     assert 0 <= roi.x and roi.x + roi.w <= panel_w and 0 <= roi.y and roi.y + roi.h <= panel_h
     assert _inside_box(face, roi) and _inside_box(prepared.mouth, roi)
-    assert abs(face.centre[0] / panel_w - 0.5) < 0.1
-    if panel_h > panel_w:
-        assert 0.34 <= face.w / panel_w <= 0.50  # ~36 %, more when the photo is too narrow
-        assert face.centre[1] / panel_h < 0.33  # the lower half stays free for product and captions
+    kind = shape_of(panel_w, panel_h)
+    lean = LEAN if kind == "tall" else 0.0  # towards the plainer side of the background
+    assert abs(face.centre[0] / panel_w - FACE_CENTRE_X[kind]) < lean + 0.05
+    if kind == "tall":  # a selfie close-up: the face fills a third of the width or more
+        assert 0.30 <= face.w / panel_w <= 0.60
+        assert face.centre[1] / panel_h < 0.45
 
     static = prepared.panel[roi.y:roi.y + roi.h, roi.x:roi.x + roi.w]
     patches = animator.animate(prepared, _speech(talk, phonemes=True), fps=FPS, frame_count=45,
@@ -217,13 +221,13 @@ def _inside_box(inner, outer) -> bool:
             and outer.y <= inner.y and inner.y + inner.h <= outer.y + outer.h)
 
 
-def test_face_of_eileen_collins_is_placed_high_and_centred_in_a_tall_panel(animator):
+def test_face_of_eileen_collins_is_centred_near_the_upper_third_of_a_tall_panel(animator):
     prepared = animator.prepare(_persona("eileen_collins.png", "eileen"), panel_w=1080,
                                 panel_h=1920)
     cx, cy = prepared.face.centre
     assert abs(cx / 1080 - 0.5) < 0.02
-    assert 0.2 < cy / 1920 < 0.4  # as high as the photo allows (it is cropped at the top)
-    assert 0.34 <= prepared.face.w / 1080 <= 0.5
+    assert 0.3 < cy / 1920 < 0.45  # eyes near the upper third, the face just below
+    assert 0.30 <= prepared.face.w / 1080 <= 0.5
 
 
 def test_a_portrait_without_a_face_is_refused_with_value_error(animator):
@@ -267,7 +271,7 @@ def test_a_strongly_upscaled_portrait_is_warped_at_half_size_and_matches_the_ful
 
 def test_a_mildly_upscaled_portrait_keeps_the_full_size_warp(tmp_path):
     prepared = VisemeAnimator(cache_dir=tmp_path).prepare(
-        _persona("grace_hopper.jpg", "grace"), panel_w=1080, panel_h=1920)
+        _persona("grace_hopper.jpg", "grace"), panel_w=1080, panel_h=1080)
     assert prepared.extras["layout"].scale < 3.0 and prepared.extras["reduce"] == 1
 
 
@@ -283,3 +287,89 @@ def test_prepared_personas_are_cached_per_image_and_panel_size_and_read_only(tmp
     assert animator.prepare(edited, panel_w=1080, panel_h=1920) is not first
     # Bounded: the first entry was the least recently used of three.
     assert animator.prepare(persona, panel_w=1080, panel_h=1920) is not first
+
+
+# --- measured with the face mesh on the animated frames --------------------------------------
+
+def _frames_on_panel(prepared, patches):
+    roi = prepared.roi
+    for patch in patches:
+        frame = np.array(prepared.panel)
+        frame[roi.y:roi.y + roi.h, roi.x:roi.x + roi.w] = patch
+        yield frame
+
+
+def test_the_re_detected_lip_gap_follows_the_voice_and_closes_in_the_pause(animator, grace, talk):
+    speech = _speech(talk, phonemes=True)
+    count = int(speech.duration_s * FPS)
+    gaps = []
+    for frame in _frames_on_panel(grace, animator.animate(grace, speech, fps=FPS,
+                                                          frame_count=count, seed=7)):
+        mesh = detect_face_mesh(frame)
+        assert mesh is not None
+        gaps.append(mesh.inner_lip_gap_px / mesh.face_width_px)
+    gaps = np.array(gaps)
+    envelope = _envelope(speech, count)
+    best = max(np.corrcoef(gaps[max(0, k):count + min(0, k)],
+                           envelope[max(0, -k):count - max(0, k)])[0, 1] for k in range(-2, 3))
+    assert best >= 0.6
+    start, end = talk["pause"]
+    assert gaps[int((start + 0.25) * FPS):int((end - 0.1) * FPS)].max() < 0.02  # lips closed
+    assert gaps.max() > 0.05  # and visibly open while speaking
+
+
+def test_the_open_mouths_interior_stays_inside_the_lips(animator, grace, monkeypatch):
+    import models.persona.viseme.warp as warp
+
+    rig = grace.extras["rig"]
+    pose = dict(pose=(0.0, 0.0, 0.0), openness=1.0, rounding=0.0, blink=0.0)
+    (painted,) = _frames_on_panel(grace, [paint_frame(rig, **pose)])
+    monkeypatch.setattr(warp, "paint_interior", lambda *args: None)
+    (bare,) = _frames_on_panel(grace, [paint_frame(rig, **pose)])
+    interior = np.abs(painted.astype(np.int16) - bare).max(axis=2) > 8  # what the painter drew
+    mesh = detect_face_mesh(painted)
+    lips = np.vstack([mesh.points[list(OUTER_LIP_UPPER)],
+                      mesh.points[list(OUTER_LIP_LOWER)][::-1]]).astype(np.int32)
+    inside = np.zeros(painted.shape[:2], np.uint8)
+    cv2.fillPoly(inside, [lips], 1)
+    inside = cv2.dilate(inside, np.ones((5, 5), np.uint8))  # the mesh's own jitter
+    assert interior.sum() > 0.01 * grace.mouth.w * grace.mouth.h
+    assert (interior & (inside == 0)).sum() <= 0.01 * interior.sum()
+    cavity = painted[interior].astype(np.float32)
+    assert cavity.mean() < 0.6 * grace.panel[grace.face.y:grace.face.y + grace.face.h,
+                                             grace.face.x:grace.face.x + grace.face.w].mean()
+    assert cavity.std(axis=0).mean() > 8  # shaded (rim, teeth, tongue), not one flat grey
+
+
+def test_a_blink_covers_each_iris_the_mesh_finds_with_eyelid_skin(animator, grace):
+    rig, mesh = grace.extras["rig"], grace.extras["mesh"]
+    frames = [cv2.cvtColor(f, cv2.COLOR_RGB2GRAY).astype(np.float32) for f in _frames_on_panel(
+        grace, [paint_frame(rig, pose=(0.0, 0.0, 0.0), openness=0.0, rounding=0.0, blink=b)
+                for b in (0.0, 1.0)])]
+    for iris in (LEFT_IRIS, RIGHT_IRIS):
+        centre = mesh.points[iris[0]]
+        radius = 0.6 * np.linalg.norm(mesh.points[list(iris[1:])] - centre, axis=1).mean()
+        disc = np.zeros(grace.panel.shape[:2], np.uint8)
+        cv2.circle(disc, tuple(int(v) for v in np.round(centre)), max(2, int(radius)), 1, -1)
+        open_luma, shut_luma = (float(f[disc > 0].mean()) for f in frames)
+        assert shut_luma > max(1.5 * open_luma, open_luma + 12)  # lid skin over the dark iris
+
+
+def test_a_shot_that_starts_later_shows_the_same_frames_as_the_long_take(animator, grace, talk):
+    speech = _speech(talk, phonemes=True)
+    whole = _render(animator, grace, speech, seed=4, frames=70)
+    shot = np.stack(list(animator.animate(grace, speech, fps=FPS, frame_count=30, seed=4,
+                                          first_frame=40)))
+    assert np.array_equal(shot, whole[40:70])
+
+
+def test_a_punch_in_is_the_same_persona_larger_about_the_eyes(animator):
+    persona = _persona("grace_hopper.jpg", "grace")
+    close = animator.prepare(persona, panel_w=540, panel_h=960)
+    punch = animator.prepare(persona, panel_w=540, panel_h=960, framing=Framing(zoom=1.2))
+    assert punch is not close and punch.panel.shape == close.panel.shape
+    ratio = punch.extras["mesh"].face_width_px / close.extras["mesh"].face_width_px
+    assert ratio == pytest.approx(1.2, rel=0.01)
+    assert animator.prepare(persona, panel_w=540, panel_h=960, framing=Framing(zoom=1.2)) is punch
+    with pytest.raises(ValueError, match="zoom"):
+        Framing(zoom=3.0)
