@@ -93,7 +93,7 @@ class TransformedVoice:
     def synthesize(self, text: str, *, speed: float = 1.0, **kwargs: Any) -> Speech:
         speech = self.source.synthesize(text, speed=speed, **kwargs)
         samples = transform_samples(speech.samples, speech.sample_rate, self.transform)
-        return replace(speech, samples=samples, backend=self.name)
+        return replace(speech, samples=samples, backend=f"{speech.backend}+{self.transform.method}")
 
     def warm_up(self) -> None:
         """Warm the source voice, then load Praat with a tenth of a second of a tone."""
