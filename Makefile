@@ -34,8 +34,12 @@ $(COQUI_STAMP): pyproject.toml
 	touch $(COQUI_STAMP)
 
 # ffprobe for the tests' container checks (the render itself uses the ffmpeg in imageio-ffmpeg).
+# The caption font fallback chain (pipelines/captions/fallback.py): Noto, SIL Open Font License.
+FONT_PACKAGES = fonts-noto-core fonts-noto-cjk fonts-noto-color-emoji
+
 sysdeps:
 	@command -v ffprobe >/dev/null || { apt-get update -q && apt-get install -y -q --no-install-recommends ffmpeg; }
+	@dpkg -s $(FONT_PACKAGES) >/dev/null 2>&1 || { apt-get update -q && apt-get install -y -q --no-install-recommends $(FONT_PACKAGES); }
 
 demo: $(STAMP)
 	$(PY) scripts/render_one.py configs/jobs/demo.json --out out/demo

@@ -114,6 +114,7 @@ class VoiceOut(BaseModel):
     name: str
     language: str
     backend: str
+    description: str = ""  # what the voice is and how it was made (configs/voices)
 
 
 class ApiKeyCreate(BaseModel):

@@ -46,6 +46,10 @@ class VoiceEntry:
     language: str
     backend: str
     model_path: Path
+    # A speech transformation applied to the backend's output (models.voice.transform):
+    # (key, value) pairs of the catalog file's `transform:` mapping; () for none.
+    transform: tuple[tuple[str, Any], ...] = ()
+    description: str = ""
 
 
 @dataclass(frozen=True)
@@ -102,7 +106,9 @@ class Catalog:
     def _voices(self) -> dict[str, VoiceEntry]:
         return self._load("voices", lambda d, path: VoiceEntry(
             id=d["id"], name=d.get("name", d["id"]), language=d.get("language", ""),
-            backend=d["backend"], model_path=_resolve_model(d, path)))
+            backend=d["backend"], model_path=_resolve_model(d, path),
+            transform=tuple(sorted((d.get("transform") or {}).items())),
+            description=" ".join(str(d.get("description", "")).split())))
 
     @functools.cached_property
     def _templates(self) -> dict[str, TemplateEntry]:

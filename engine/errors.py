@@ -13,6 +13,8 @@
     │   ├── ProductImageTooLarge   PRODUCT_IMAGE_TOO_LARGE (bytes or pixels over the cap)
     │   ├── ScriptTooLong          SCRIPT_TOO_LONG
     │   ├── PersonaInvalid         PERSONA_INVALID (no face found in the portrait)
+    │   ├── LanguageUnsupported    LANGUAGE_UNSUPPORTED (the profile's voice cannot speak it)
+    │   ├── CaptionGlyphMissing    CAPTION_GLYPH_MISSING (a character no caption font draws)
     │   ├── BackendUnavailable     BACKEND_UNAVAILABLE (a profile names a missing extra/model)
     │   └── JobCancelledError      JOB_CANCELLED (the API cancelled it; the worker let go)
     └── TransientError             may succeed later: retry with backoff
@@ -111,6 +113,18 @@ class ScriptTooLong(PermanentError):
 
 class PersonaInvalid(PermanentError):
     code = "PERSONA_INVALID"
+
+
+class LanguageUnsupported(PermanentError):
+    """details: language, voice_id, supported (the languages the voice speaks here)."""
+
+    code = "LANGUAGE_UNSUPPORTED"
+
+
+class CaptionGlyphMissing(PermanentError):
+    """details: characters (each as written), code_points ("U+XXXX" lists), words."""
+
+    code = "CAPTION_GLYPH_MISSING"
 
 
 class BackendUnavailable(PermanentError):

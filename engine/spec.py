@@ -33,9 +33,26 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+# BCP 47 as used here: a 2-3 letter language, then optional script, region or variant subtags.
+BCP47 = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+
+
 class VoiceSettings(_Strict):
     voice_id: str | None = None
     speed: float = Field(1.0, ge=0.5, le=2.0, description="speaking rate, 1.0 natural")
+    language: str = Field("en", max_length=35, description="BCP 47 tag of the spoken language, e.g. en, fr-CA")
+
+    @field_validator("language")
+    @classmethod
+    def _bcp47(cls, value: str) -> str:
+        if not BCP47.match(value):
+            raise ValueError(f"language must be a BCP 47 tag such as 'en' or 'fr-CA', not {value!r}")
+        return value
+
+    @property
+    def primary_language(self) -> str:
+        """The language subtag, lower case: 'fr' for 'fr-CA'."""
+        return self.language.split("-")[0].lower()
 
 
 class CaptionOptions(_Strict):

@@ -52,6 +52,7 @@ class ScriptBrief:
     custom_script: str | None = None
     words_per_second: float = 2.5
     seed: int = 0
+    language: str = "en"  # BCP 47: the language the lines are spoken in
 
 
 @dataclass(frozen=True)
@@ -125,6 +126,11 @@ class Speech:
     @property
     def duration_s(self) -> float:
         return len(self.samples) / self.sample_rate
+
+
+def primary_language(tag: str) -> str:
+    """The language subtag of a BCP 47 tag or a locale name: 'fr' for 'fr-CA' and 'en_US'."""
+    return tag.replace("_", "-").split("-")[0].lower()
 
 
 class VoiceBackend(Protocol):

@@ -188,6 +188,12 @@ class Registry:
                     problems.append(f"{role} backend {name!r}: bad options: {exc}")
         return problems
 
+    def spoken_languages(self, voice_language: str) -> tuple[str, ...]:
+        """Languages (primary subtags) a catalog voice of `voice_language` speaks with this
+        profile's voice backend; loads nothing."""
+        cls = backend_class("voice", backend_name(self.profile["voice"]))
+        return tuple(cls.spoken_languages(voice_language, **self.options("voice")))
+
     def _get(self, role: str, key: tuple, **kwargs: Any) -> Any:
         with self._lock:
             if (role, *key) not in self._loaded:
@@ -203,9 +209,22 @@ class Registry:
     def script_writer(self) -> ScriptWriter:
         return self._get("script", ())
 
-    def voice(self, model_path: Path, *, voice_id: str) -> VoiceBackend:
-        return self._get("voice", (voice_id,), model_path=model_path,
-                         cache_dir=self.cache_dir / "voices")
+    def voice(self, model_path: Path, *, voice_id: str,
+              transform: Iterable[tuple[str, Any]] = ()) -> VoiceBackend:
+        """The catalog voice `voice_id`: the profile's backend speaking `model_path`, its
+        output transformed when the catalog entry has a `transform` (models.voice.transform)."""
+        source = self._get("voice", (voice_id,), model_path=model_path,
+                           cache_dir=self.cache_dir / "voices")
+        settings = dict(transform)
+        if not settings:
+            return source
+        with self._lock:
+            key = ("voice", voice_id, "transform")
+            if key not in self._loaded:
+                from models.voice.transform import TransformedVoice, VoiceTransform
+
+                self._loaded[key] = TransformedVoice(source, VoiceTransform.from_catalog(settings))
+            return self._loaded[key]
 
     def animator(self) -> PersonaAnimator:
         return self._get("animator", (), cache_dir=self.cache_dir / "personas")
@@ -222,15 +241,16 @@ class Registry:
     def motion(self) -> MotionBackend:
         return self._get("motion", ())
 
-    def load_all(self, voices: Iterable[tuple[Path, str]] = ()) -> None:
-        """Build every backend now (worker boot), with each (model_path, voice_id) voice."""
+    def load_all(self, voices: Iterable[tuple] = ()) -> None:
+        """Build every backend now (worker boot), with each (model_path, voice_id) or
+        (model_path, voice_id, transform) voice."""
         for load in (self.script_writer, self.animator, self.cutout, self.music):
             load()
         if self.generative:
             self.keyframes()
             self.motion()
-        for model_path, voice_id in voices:
-            self.voice(model_path, voice_id=voice_id)
+        for model_path, voice_id, *transform in voices:
+            self.voice(model_path, voice_id=voice_id, transform=transform[0] if transform else ())
 
     def warm_up(self) -> dict[str, float]:
         """Run each loaded backend's `warm_up()` once; seconds per role (first voice only)."""

@@ -45,7 +45,7 @@ from typing import Any
 import numpy as np
 
 from engine.catalog import Catalog, PersonaEntry, VoiceEntry
-from engine.errors import PersonaInvalid, RenderFailed
+from engine.errors import LanguageUnsupported, PersonaInvalid, RenderFailed
 from engine.measure import own_peak_mb
 from engine.progress import ProgressCallback, StageTracker
 from engine.settings import Settings
@@ -137,10 +137,18 @@ class RenderPipeline:
             shutil.rmtree(job.work, ignore_errors=True)
 
     def check(self, spec: JobSpec) -> tuple[PersonaEntry, VoiceEntry]:
-        """Catalog references resolve before any work starts (raise their *_NOT_FOUND); returns
-        the job's persona and voice: the job's voice_id, else the persona's own voice."""
+        """Catalog references resolve before any work starts (raise their *_NOT_FOUND), and the
+        voice speaks the job's language (else LANGUAGE_UNSUPPORTED, listing what it speaks);
+        returns the job's persona and voice: the job's voice_id, else the persona's own voice."""
         persona = self.catalog.persona(spec.persona_id, job_id=spec.job_id)
         voice = self.catalog.voice(spec.voice_settings.voice_id or persona.voice_id)
+        spoken = self.registry.spoken_languages(voice.language)
+        if spec.voice_settings.primary_language not in spoken:
+            raise LanguageUnsupported(
+                f"voice {voice.id!r} cannot speak {spec.voice_settings.language!r} with this "
+                f"profile; it speaks: {', '.join(spoken)}",
+                details={"language": spec.voice_settings.language, "voice_id": voice.id,
+                         "supported": list(spoken)})
         if spec.music_enabled and spec.custom_music_id:
             self.catalog.music_file(spec.custom_music_id)
         return persona, voice
@@ -160,7 +168,8 @@ class RenderPipeline:
     # 1. prepare
     def _prepare(self, job: _Job, allow_local_files: bool) -> None:
         spec = job.spec
-        job.voice = self.registry.voice(job.voice_entry.model_path, voice_id=job.voice_entry.id)
+        entry = job.voice_entry
+        job.voice = self.registry.voice(entry.model_path, voice_id=entry.id, transform=entry.transform)
         job.cutout = load_product(spec.product_image_url, limits=self.settings.fetch,
                                   allow_local_files=allow_local_files, cutout=self.registry.cutout())
         job.files["product.png"] = artifacts.save_rgba(job.cutout.rgba, job.work / "product.png")

@@ -31,6 +31,7 @@ def brief_for(spec: JobSpec) -> ScriptBrief:
         custom_script=custom,
         words_per_second=WORDS_PER_SECOND * spec.voice_settings.speed,
         seed=spec.seed,
+        language=spec.voice_settings.language,
     )
 
 

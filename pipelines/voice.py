@@ -7,21 +7,28 @@
 Segment i is spoken from the start of its slot (i x segment_duration) plus a short lead, so
 the persona pauses between segments; a segment that runs long pushes the next one back rather
 than overlapping it, and the video grows to fit the last word plus a short tail.
+
+The words keep the script as written (emoji, "&", symbols), which the captions show; the voice
+is given what it can read (`speakable`: no emoji, "&" as "and") and each written word takes
+the time of the words spoken for it. A written word with nothing to say (an emoji on its own)
+takes the pause between its neighbours.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from models.base import PhonemeTiming, Script, Speech, VoiceBackend, WordTiming
+from models.script.copywriter.language import speakable
 
 LEAD_S = 0.3  # silence before each segment's first word
 GAP_S = 0.25  # minimum pause between two segments
 TAIL_S = 0.6  # silence after the last word before the video may end
+SILENT_WORD_S = 0.4  # a segment with nothing to say (emoji only) shows each word this long
 
 
 @dataclass(frozen=True)
@@ -34,7 +41,7 @@ class VoiceTrack:
 
 def speak(script: Script, voice: VoiceBackend, *, speed: float, segment_duration_s: float,
           fps: int) -> VoiceTrack:
-    utterances = [voice.synthesize(segment.text, speed=speed) for segment in script.segments]
+    utterances = [say(voice, segment.text, speed=speed) for segment in script.segments]
     starts, cursor = [], 0.0
     for index, utterance in enumerate(utterances):
         start = max(index * segment_duration_s + LEAD_S, cursor + GAP_S if index else 0.0)
@@ -47,6 +54,47 @@ def speak(script: Script, voice: VoiceBackend, *, speed: float, segment_duration
     spans = tuple(_span(u, s) for u, s in zip(utterances, starts, strict=True))
     return VoiceTrack(speech=speech, segment_spans=spans, duration_s=duration_s,
                       frame_count=frame_count)
+
+
+def say(voice: VoiceBackend, text: str, *, speed: float) -> Speech:
+    """`text` spoken as the voice can read it, timed by its written words."""
+    written = text.split()
+    spoken = [[w for w in speakable(token).split() if any(c.isalnum() for c in w)]
+              for token in written]
+    if all(words == [token] for token, words in zip(written, spoken)):
+        return voice.synthesize(text, speed=speed)  # nothing to translate: the words as they are
+    if not any(spoken):
+        return _silent(written, voice.sample_rate)
+    speech = voice.synthesize(" ".join(w for words in spoken for w in words), speed=speed)
+    timings: list[WordTiming | None] = []
+    position = 0
+    for token, words in zip(written, spoken):
+        if not words:
+            timings.append(None)
+            continue
+        first, last = speech.words[position], speech.words[position + len(words) - 1]
+        timings.append(WordTiming(token, first.start_s, last.end_s))
+        position += len(words)
+    return replace(speech, words=tuple(_fill_silent(written, timings, speech.duration_s)))
+
+
+def _fill_silent(written: list[str], timings: list[WordTiming | None],
+                 duration_s: float) -> list[WordTiming]:
+    filled = []
+    for i, (token, timing) in enumerate(zip(written, timings)):
+        if timing is None:
+            start = filled[-1].end_s if filled else 0.0
+            end = next((t.start_s for t in timings[i + 1:] if t is not None), duration_s)
+            timing = WordTiming(token, start, max(start, end))
+        filled.append(timing)
+    return filled
+
+
+def _silent(written: list[str], sample_rate: int) -> Speech:
+    words = tuple(WordTiming(token, i * SILENT_WORD_S, (i + 1) * SILENT_WORD_S)
+                  for i, token in enumerate(written))
+    samples = np.zeros(round(len(written) * SILENT_WORD_S * sample_rate), np.float32)
+    return Speech(samples=samples, sample_rate=sample_rate, words=words, backend="silence")
 
 
 def _span(utterance: Speech, start_s: float) -> tuple[float, float]:

@@ -25,7 +25,8 @@ def _persona(p: PersonaEntry) -> PersonaOut:
 
 
 def _voice(v: VoiceEntry) -> VoiceOut:
-    return VoiceOut(id=v.id, name=v.name, language=v.language, backend=v.backend)
+    return VoiceOut(id=v.id, name=v.name, language=v.language, backend=v.backend,
+                    description=v.description)
 
 
 def _window(entries: list, params, convert) -> tuple[list, int]:

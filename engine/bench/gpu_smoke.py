@@ -217,7 +217,7 @@ def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any] | None:
         return None
     registry = Registry.from_settings(settings, profile=str(profile_path))
     catalog = Catalog(settings.configs_dir)
-    registry.load_all((v.model_path, v.id) for v in catalog.voices())
+    registry.load_all((v.model_path, v.id, v.transform) for v in catalog.voices())
     warm = registry.warm_up()
     lipsync = lipsync_fps(registry.animator(), iters=LIPSYNC_ITERS[size])
     report = render(settings, registry, args, args.out)

@@ -61,7 +61,8 @@ def capture(pipeline: RenderPipeline, spec: JobSpec, *, work: Path,
     """Run the pre-generation stages with the pipeline's backends; returns the bundle path."""
     catalog, registry = pipeline.catalog, pipeline.registry
     persona, voice_entry = pipeline.check(spec)
-    voice = registry.voice(voice_entry.model_path, voice_id=voice_entry.id)
+    voice = registry.voice(voice_entry.model_path, voice_id=voice_entry.id,
+                           transform=voice_entry.transform)
     cutout = load_product(spec.product_image_url, limits=pipeline.settings.fetch,
                           allow_local_files=allow_local_files, cutout=registry.cutout())
     script = write_script(spec, writer=registry.script_writer())

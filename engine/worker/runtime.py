@@ -44,7 +44,7 @@ def build_pipeline(settings: Settings, catalog: Catalog) -> Any:
     from pipelines.render import RenderPipeline
 
     registry = Registry.from_settings(settings)
-    registry.load_all((voice.model_path, voice.id) for voice in catalog.voices())
+    registry.load_all((v.model_path, v.id, v.transform) for v in catalog.voices())
     registry.warm_up()  # a tiny call per backend that offers one: the first job pays nothing
     return RenderPipeline(registry=registry, catalog=catalog, settings=settings)
 

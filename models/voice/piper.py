@@ -31,7 +31,7 @@ from piper.config import SynthesisConfig
 from piper.const import BOS, EOS, PAD
 from piper.patch_voice_with_alignment import add_alignment_output
 
-from models.base import Speech
+from models.base import Speech, primary_language
 from models.voice.word_alignment import Phone, align_words, is_sound, phoneme_timings, plain_sounds
 
 # Bump when the patch changes so older cached copies are not reused.
@@ -153,6 +153,11 @@ class PiperVoiceBackend:
     """One Piper voice, loaded once; `synthesize` is safe to call from several threads."""
 
     name = "piper"
+
+    @classmethod
+    def spoken_languages(cls, voice_language: str, **_options: object) -> tuple[str, ...]:
+        """A Piper voice speaks the one language of its model (the catalog's `language`)."""
+        return (primary_language(voice_language),)
 
     def __init__(self, *, model_path: Path, cache_dir: Path) -> None:
         model_path = Path(model_path)

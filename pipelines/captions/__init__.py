@@ -2,7 +2,9 @@
 
     track.py   CaptionTrack (the caption layer of a scene), caption_track, write_vtt
     style.py   CaptionStyle: size, colours, position per frame shape
-    font.py    font_path, glyph coverage, word shaping and metrics
+    fallback.py  the font chain (caption font, then Noto), grapheme clusters, a font per cluster
+    font.py    font_path, word shaping across the chain (raqm), metrics, missing characters
+    breaks.py  words written without spaces (CJK) cut where lines may break
     pages.py   words into pages and lines, each page placed
     raster.py  each word drawn once, pages composed from the word sprites
 """

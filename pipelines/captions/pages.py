@@ -19,7 +19,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from models.base import Box, WordTiming
-from pipelines.captions.font import WordShape, line_metrics, shape_word
+from pipelines.captions.fallback import is_rtl
+from pipelines.captions.font import GLUE, WordShape, line_metrics, shape_word
 from pipelines.captions.style import CaptionStyle
 
 PAUSE_S = 0.5  # a silence longer than this always starts a new page
@@ -46,7 +47,9 @@ class CaptionPage:
 
     @property
     def text(self) -> str:
-        return " ".join(" ".join(w.text.split()) for w in self.words)
+        """The words as written: pieces of one CJK word (pipelines.captions.breaks) rejoin."""
+        joined = " ".join(" ".join(w.text.split()) for w in self.words)
+        return joined.replace(" " + GLUE, "").replace(GLUE, "")
 
 
 @dataclass(frozen=True)
@@ -188,14 +191,17 @@ def _line_width(shapes: Sequence[WordShape], space: float) -> float:
 
 
 def place_page(page: CaptionPage, style: CaptionStyle) -> PagePlacement:
-    """Lines centred in the caption box, the block of lines centred vertically."""
+    """Lines centred in the caption box, the block of lines centred vertically; a page that
+    reads right to left (Arabic, Hebrew) has its words laid from right to left."""
     shapes = [shape_word(w.text, style) for w in page.words]
+    rtl = is_rtl(page.text)
     cap, descender, space = line_metrics(style.font_path, style.font_px)
     block_h = (len(page.lines) - 1) * style.line_pitch_px + cap + descender
     top = style.box.y + (style.box.h - block_h) / 2
     boxes: list[Box | None] = [None] * len(page.words)
     for row, line in enumerate(page.lines):
         baseline = round(top + cap + row * style.line_pitch_px)
+        line = line[::-1] if rtl else line
         line_shapes = [shapes[i] for i in line]
         pens = _pens(line_shapes, space)
         slack = style.box.w - _line_width(line_shapes, space)

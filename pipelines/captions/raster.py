@@ -15,9 +15,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from PIL import Image, ImageDraw, ImageFilter
+from PIL import Image, ImageChops, ImageDraw, ImageFilter
 
-from pipelines.captions.font import WordShape, load_font
+from pipelines.captions.font import RunShape, WordShape, load_font
 from pipelines.captions.pages import PagePlacement
 from pipelines.captions.style import RGB, CaptionStyle
 
@@ -33,8 +33,11 @@ class WordSprites:
 
 
 def render_word(shape: WordShape, style: CaptionStyle) -> WordSprites:
-    """Rasterise `shape` with its outline and drop shadow in both caption colours."""
-    outline, fill = _masks(shape, style)
+    """Rasterise `shape` with its outline and drop shadow in both caption colours.
+
+    Colour emoji keep their own colours in both sprites, over an outline of their shape.
+    """
+    outline, fill, colour = _masks(shape, style)
     shadow = _shadow(outline, style.shadow_px)
     # Fill over outline gives the text layer, that layer over the shadow (drawn in the
     # outline's dark colour) the sprite. In straight alpha the colour is then
@@ -44,23 +47,57 @@ def render_word(shape: WordShape, style: CaptionStyle) -> WordSprites:
     weight = fill * outline / np.maximum(alpha, 1e-6)
     weight_q = np.rint(weight * 255.0).astype(np.uint8)
     alpha_q = np.rint(alpha * 255.0).astype(np.uint8)
-    return WordSprites(
-        normal=_colour(weight_q, alpha_q, style.text_rgb, style.stroke_rgb),
-        highlight=_colour(weight_q, alpha_q, style.highlight_rgb, style.stroke_rgb),
-    )
+    sprites = [_colour(weight_q, alpha_q, rgb, style.stroke_rgb)
+               for rgb in (style.text_rgb, style.highlight_rgb)]
+    if colour is not None:
+        for sprite in sprites:
+            sprite.alpha_composite(colour)
+    return WordSprites(normal=sprites[0], highlight=sprites[1])
 
 
-def _masks(shape: WordShape, style: CaptionStyle) -> tuple[np.ndarray, np.ndarray]:
-    """Coverage in [0, 1] of the outlined word and of its fill alone."""
-    font = load_font(style.font_path, shape.px)
+def _masks(shape: WordShape, style: CaptionStyle) -> tuple[np.ndarray, np.ndarray,
+                                                            Image.Image | None]:
+    """Coverage in [0, 1] of the outlined word and of its fill alone, and the colour
+    glyphs (RGBA, sprite-sized) when the word has any."""
+    size = (shape.width, shape.height)
     origin = (-shape.left, -shape.top)  # the pen origin inside the sprite
-    masks = []
-    for stroke in (style.stroke_px, 0):
-        image = Image.new("L", (shape.width, shape.height), 0)
-        ImageDraw.Draw(image).text(origin, shape.text, font=font, fill=255, anchor="ls",
-                                   stroke_width=stroke, stroke_fill=255)
-        masks.append(np.asarray(image, dtype=np.float32) / 255.0)
-    return masks[0], masks[1]
+    outline, fill = Image.new("L", size, 0), Image.new("L", size, 0)
+    colour = None
+    for run in shape.runs:
+        pen = (origin[0] + run.pen_x, origin[1])
+        if run.face.is_colour:
+            glyphs = _colour_run(run, pen, size)
+            colour = glyphs if colour is None else Image.alpha_composite(colour, glyphs)
+            continue
+        font = load_font(run.face.path, run.load_px, run.face.index)
+        direction = "rtl" if run.rtl else "ltr"
+        for image, stroke in ((outline, style.stroke_px), (fill, 0)):
+            ImageDraw.Draw(image).text(pen, run.text, font=font, fill=255, anchor="ls",
+                                       stroke_width=stroke, stroke_fill=255,
+                                       direction=direction)
+    if colour is not None:
+        outline = ImageChops.lighter(outline, _dilate(colour.getchannel("A"), style.stroke_px))
+    return (np.asarray(outline, dtype=np.float32) / 255.0,
+            np.asarray(fill, dtype=np.float32) / 255.0, colour)
+
+
+def _colour_run(run: RunShape, pen: tuple[float, int], size: tuple[int, int]) -> Image.Image:
+    """The run's colour bitmaps drawn at their own size, scaled, placed at `pen`."""
+    font = load_font(run.face.path, run.load_px, run.face.index)
+    left, top, right, bottom = font.getbbox(run.text, anchor="ls")
+    strike = Image.new("RGBA", (right - left, bottom - top), (0, 0, 0, 0))
+    ImageDraw.Draw(strike).text((-left, -top), run.text, font=font, anchor="ls",
+                                embedded_color=True)
+    scaled = strike.resize((max(1, round(strike.width * run.scale)),
+                            max(1, round(strike.height * run.scale))), Image.Resampling.LANCZOS)
+    layer = Image.new("RGBA", size, (0, 0, 0, 0))
+    layer.alpha_composite(scaled, dest=(round(pen[0] + left * run.scale),
+                                        round(pen[1] + top * run.scale)))
+    return layer
+
+
+def _dilate(mask: Image.Image, radius: int) -> Image.Image:
+    return mask.filter(ImageFilter.MaxFilter(2 * radius + 1)) if radius > 0 else mask
 
 
 def _shadow(outline: np.ndarray, shadow_px: int) -> np.ndarray:

@@ -11,10 +11,13 @@
 Words are timed in video seconds (`WordTiming`). The page on screen is found by bisection
 and its image for the active word is assembled on first use and kept in a small cache, so a
 frame costs a dictionary lookup. The spoken word (start_s <= t < end_s) is highlighted; in the
-short gaps inside a page the last word spoken stays highlighted. Characters the font cannot
-draw (emoji, scripts it lacks) are left out of the image, not drawn as boxes; see
-caption_font. The pieces live in caption_style (look and safe box), caption_font (glyph
-coverage, measuring), caption_pages (pagination, placement) and caption_raster (drawing).
+short gaps inside a page the last word spoken stays highlighted. Every script is drawn
+through a font fallback chain (fallback.py, font.py), colour emoji in colour; a character no
+font of the chain draws fails the job with CAPTION_GLYPH_MISSING before any frame is drawn,
+rather than vanishing. Words written without spaces (Japanese, Chinese) are cut into pieces
+lines may break between (breaks.py). The pieces live in style.py (look and safe box),
+fallback.py and font.py (font choice, shaping, measuring), pages.py (pagination, placement)
+and raster.py (drawing).
 """
 
 from __future__ import annotations
@@ -27,10 +30,12 @@ from pathlib import Path
 
 import numpy as np
 
+from engine.errors import CaptionGlyphMissing
 from engine.spec import JobSpec
 from models.base import Box, WordTiming
 from pipelines.captions import raster
-from pipelines.captions.font import font_path, shape_word
+from pipelines.captions.breaks import breakable_words
+from pipelines.captions.font import font_path, missing_characters, shape_word
 from pipelines.captions.pages import CaptionPage, PagePlacement, paginate, place_page
 from pipelines.captions.style import DEFAULT_FONT_PATH, CaptionStyle, caption_style_for
 from pipelines.voice import VoiceTrack
@@ -52,7 +57,7 @@ class CaptionLayer:
     `rgba` is (h, w, 4) uint8 straight alpha, C-contiguous and read-only (it is shared by
     every frame of the same state). `key` is equal for two layers exactly when their images
     are the same. `word_boxes` holds where each word of `words` is drawn (frame pixels,
-    outline and shadow included; None for a word the font cannot draw), and `active` is the
+    outline and shadow included; None for a word with nothing to draw), and `active` is the
     index of the highlighted word, or None.
     """
 
@@ -70,7 +75,8 @@ class CaptionTrack:
 
     def __init__(self, words: Sequence[WordTiming], style: CaptionStyle):
         self.style = style
-        self.pages: tuple[CaptionPage, ...] = tuple(paginate(words, style))
+        check_drawable(words, style)
+        self.pages: tuple[CaptionPage, ...] = tuple(paginate(breakable_words(words), style))
         self._page_starts = [page.start_s for page in self.pages]
         self._placements: list[PagePlacement] = [place_page(page, style) for page in self.pages]
         self._drawn = [_drawn_words(page) for page in self.pages]
@@ -110,6 +116,20 @@ class CaptionTrack:
         return CaptionLayer(rgba=rgba, x=placement.canvas.x, y=placement.canvas.y,
                             key=(index, active), words=page.words,
                             word_boxes=placement.word_boxes, active=active)
+
+
+def check_drawable(words: Sequence[WordTiming], style: CaptionStyle) -> None:
+    """Raise CaptionGlyphMissing when a character of `words` is in no font of the chain."""
+    missing: dict[str, list[str]] = {}
+    for word in words:
+        for cluster in missing_characters(word.text, style):
+            missing.setdefault(cluster, []).append(word.text)
+    if missing:
+        points = [" ".join(f"U+{ord(c):04X}" for c in cluster) for cluster in missing]
+        raise CaptionGlyphMissing(
+            f"no caption font can draw {', '.join(points)}; remove the character or "
+            "turn captions off", details={"characters": list(missing), "code_points": points,
+                                          "words": sorted({w for ws in missing.values() for w in ws})})
 
 
 def _drawn_words(page: CaptionPage) -> tuple[list[float], list[int]] | None:

@@ -11,6 +11,16 @@ def test_bundled_personas_voices_and_templates_are_listed_with_existing_files():
     assert {p.id for p in CATALOG.personas()} == {"grace", "eileen"}
     assert all(p.image_path.is_file() for p in CATALOG.personas())
     assert CATALOG.voice("joe").model_path.is_file()
+    assert {v.id for v in CATALOG.voices()} == {"ava", "joe", "ruth"}
+
+
+def test_each_persona_speaks_with_a_voice_derived_for_her():
+    for persona_id, voice_id in (("eileen", "ava"), ("grace", "ruth")):
+        voice = CATALOG.voice(CATALOG.persona(persona_id).voice_id)
+        assert voice.id == voice_id and voice.model_path == CATALOG.voice("joe").model_path
+        assert dict(voice.transform)["method"] == "praat-change-gender"
+        assert "Change gender" in voice.description
+    assert CATALOG.voice("joe").transform == () and "man's voice" in CATALOG.voice("joe").description
     assert CATALOG.template("ugc-default").config["caption_style"] == "tiktok_karaoke"
 
 

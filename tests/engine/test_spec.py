@@ -118,3 +118,16 @@ def test_a_non_object_body_is_invalid():
 def test_caption_colours_must_be_hex():
     with pytest.raises(InvalidJobSpec):
         parse_job({**MINIMAL, "custom_caption_options": {"highlight_colour": "yellow"}})
+
+
+def test_the_spoken_language_defaults_to_english_and_takes_bcp47_tags():
+    assert parse_job(MINIMAL).voice_settings.language == "en"
+    spec = parse_job({**MINIMAL, "voice_settings": {"language": "fr-CA"}})
+    assert spec.voice_settings.language == "fr-CA" and spec.voice_settings.primary_language == "fr"
+
+
+@pytest.mark.parametrize("tag", ["French", "f", "fr_CA", "fr-", ""])
+def test_a_language_that_is_no_bcp47_tag_is_invalid(tag):
+    with pytest.raises(InvalidJobSpec) as caught:
+        parse_job({**MINIMAL, "voice_settings": {"language": tag}})
+    assert caught.value.details["detail"][0]["loc"] == ["body", "voice_settings", "language"]

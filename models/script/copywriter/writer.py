@@ -26,10 +26,18 @@ from __future__ import annotations
 
 import math
 import random
+import unicodedata
 from dataclasses import replace
 from itertools import product
 
-from models.base import Script, ScriptBrief, ScriptSegment, ScriptTooLongError, ScriptTooShortError
+from models.base import (
+    Script,
+    ScriptBrief,
+    ScriptSegment,
+    ScriptTooLongError,
+    ScriptTooShortError,
+    primary_language,
+)
 from models.script.copywriter import phrases as cp
 from models.script.copywriter.fit import CORE, EXTRA, Line, Slot, WordFitter
 from models.script.copywriter.language import (
@@ -76,6 +84,9 @@ class TemplateCopywriter:
             segments, notes = _write_custom(brief)
         else:
             segments, notes = _Draft(brief).write()
+            if primary_language(brief.language) != "en":
+                # Its phrase banks and grammar are English; a custom script is kept as written.
+                notes.append(f"the copywriter writes English only; the job asked for {brief.language}")
         return Script(segments=tuple(segments), structure=brief.structure, tone=brief.tone,
                       writer=self.name, notes=tuple(notes), shots=plan_for(segments, brief))
 
@@ -98,8 +109,13 @@ def _check(brief: ScriptBrief) -> None:
 
 
 def _write_custom(brief: ScriptBrief) -> tuple[list[ScriptSegment], list[str]]:
-    text, n = speakable(brief.custom_script or ""), brief.segment_count
-    words, fits = len(text.split()), n * brief.segment_duration_s * brief.words_per_second
+    # The segments keep the words as written (emoji and all: the captions show them); the
+    # budget counts what the voice will say (pipelines.voice speaks the speakable form).
+    written = " ".join("".join(c for c in brief.custom_script or ""
+                               if unicodedata.category(c) != "Cc" or c.isspace()).split())
+    text, n = written, brief.segment_count
+    words = len(speakable(written).split())
+    fits = n * brief.segment_duration_s * brief.words_per_second
     budget = math.floor(fits * USER_RATE_SLACK + 1e-9)
     if words > budget:
         raise ScriptTooLongError(

@@ -21,7 +21,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from models.base import DEFAULT_CTA, Script, ScriptBrief, ScriptSegment
+from models.base import DEFAULT_CTA, Script, ScriptBrief, ScriptSegment, primary_language
 from models.script.llm.guard import ENDS_SENTENCE, contains, guard, word_budget
 
 SYSTEM_PROMPT = (
@@ -252,8 +252,26 @@ def _ask(facts: list[str], product: str, cta: str, phases: tuple[str, ...], budg
     return "\n".join([*facts, "", instructions(product, cta, phases, budget)])
 
 
+# Names the model is told for the languages XTTS-v2 speaks; any other tag is given as is.
+LANGUAGE_NAMES = {"en": "English", "es": "Spanish", "fr": "French", "de": "German",
+                  "it": "Italian", "pt": "Portuguese", "pl": "Polish", "tr": "Turkish",
+                  "ru": "Russian", "nl": "Dutch", "cs": "Czech", "ar": "Arabic",
+                  "zh": "Chinese", "ja": "Japanese", "hu": "Hungarian", "ko": "Korean",
+                  "hi": "Hindi"}
+
+
+def language_instruction(language: str) -> str | None:
+    """The line that asks for the job's language; None for English, the examples' language."""
+    code = primary_language(language)
+    if code == "en":
+        return None
+    return f"Write every line in {LANGUAGE_NAMES.get(code, language)} ({language})."
+
+
 def _facts(brief: ScriptBrief) -> list[str]:
     facts = [f"Product: {brief.product_name}"]
+    if language_instruction(brief.language):
+        facts.append(language_instruction(brief.language))
     if brief.selling_points:
         facts.append("Selling points: " + "; ".join(brief.selling_points))
     facts.append(f"Call to action: {_cta(brief)}")

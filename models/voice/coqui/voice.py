@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import functools
 import importlib.util
+import json
 import re
 import zlib
 from contextlib import ExitStack
@@ -34,7 +35,7 @@ from pathlib import Path
 
 import numpy as np
 
-from models.base import PhonemeTiming, Speech, WordTiming
+from models.base import PhonemeTiming, Speech, WordTiming, primary_language
 from models.devices import device_problems, is_cuda, resolve_device, resolve_dtype
 from models.voice.coqui.model import LoadedModel, load_model, missing_files, model_kind
 from models.voice.coqui.speech_align import transfer_timings
@@ -93,6 +94,18 @@ class CoquiVoiceBackend:
         if not files and model_kind(Path(model_dir)) == "xtts":
             missing += _language_problems(Path(model_dir), language)
         return missing
+
+    @classmethod
+    def spoken_languages(cls, voice_language: str, *, model_dir: str | Path | None = None,
+                         **_options: object) -> tuple[str, ...]:
+        """What a catalog voice speaks here: an XTTS model every language of its config
+        (each voice is cloned, so each speaks them all); another model the voice's own."""
+        config = Path(model_dir or "") / "config.json"
+        if model_dir is not None and config.is_file():
+            languages = json.loads(config.read_text()).get("languages") or []
+            if languages:
+                return tuple(str(code).split("-")[0].lower() for code in languages)
+        return (primary_language(voice_language),)
 
     @property
     def sample_rate(self) -> int:

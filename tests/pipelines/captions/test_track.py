@@ -8,6 +8,7 @@ import time
 import numpy as np
 import pytest
 
+from engine.errors import CaptionGlyphMissing
 from models.base import WordTiming
 from pipelines.captions import raster
 from pipelines.captions.font import shape_word
@@ -217,17 +218,46 @@ def test_accented_letters_quotes_and_euro_are_drawn():
         assert (ink[..., 3] == 255).sum() > 50, word.text
 
 
-def test_emoji_and_scripts_the_font_lacks_are_left_out_without_crashing():
+def test_emoji_and_other_scripts_are_drawn_and_keep_their_place():
     style = style_for(FRAMES["9:16"])
     words = timed("Love it 😀 это 中文 👍🏽 ok")
     track = CaptionTrack(words, style)
-    assert shape_word("😀", style) is None and shape_word("中文", style) is None
-    assert shape_word("это", style).text == "это"  # Cyrillic is covered
-    assert shape_word("ok👍", style).text == "ok"
     emoji = words[2]
     layer = track.layer_at(midpoint(emoji))
-    assert layer.word_boxes[2] is None and layer.active == 1  # "it" stays highlighted
+    assert layer.active == 2 and all(box is not None for box in layer.word_boxes)
     assert track.pages[0].text.startswith("Love it 😀")
+
+
+def test_a_character_no_font_draws_fails_the_track_with_its_code_point():
+    style = style_for(FRAMES["9:16"])
+    with pytest.raises(CaptionGlyphMissing) as caught:
+        CaptionTrack(timed("Try \U000f0000 today"), style)
+    assert caught.value.code == "CAPTION_GLYPH_MISSING"
+    assert caught.value.details["code_points"] == ["U+F0000"]
+    assert caught.value.details["words"] == ["\U000f0000"]
+
+
+def test_a_japanese_sentence_breaks_into_lines_without_spaces_and_the_vtt_keeps_it(tmp_path):
+    style = style_for(FRAMES["9:16"])
+    sentence = "このセラムを使い始めてから肌の調子が本当に良くなりました。"
+    track = CaptionTrack([WordTiming(sentence, 0.5, 4.5)], style)
+    lines = [line for page in track.pages for line in page.lines]
+    assert len(lines) >= 2  # too wide for one line at full size: it wraps instead of shrinking
+    for page in track.pages:
+        for word in page.words:
+            assert shape_word(word.text, style).px == style.font_px
+    assert "".join(page.text for page in track.pages) == sentence
+    write_vtt(track.pages, tmp_path / "captions.vtt")
+    cues = (tmp_path / "captions.vtt").read_text(encoding="utf-8").split("\n\n")[1:]
+    assert "".join(cue.splitlines()[2] for cue in cues if cue.strip()) == sentence
+
+
+def test_an_arabic_line_is_laid_out_right_to_left():
+    style = style_for(FRAMES["9:16"])
+    words = timed("جربه اليوم")
+    layer = CaptionTrack(words, style).layer_at(midpoint(words[0]))
+    first, second = layer.word_boxes
+    assert first.x > second.x + second.w // 2  # the first word read is the rightmost
 
 
 def test_words_out_of_order_are_refused():

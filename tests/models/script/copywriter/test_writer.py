@@ -256,9 +256,10 @@ def test_a_custom_script_with_fewer_words_than_segments_raises():
         writer.write(brief(custom_script="Buy it.", segment_count=3))
 
 
-def test_a_custom_script_is_cleaned_for_speech_but_not_reworded():
+def test_a_custom_script_keeps_its_written_words_and_its_speakable_form_is_not_reworded():
     script = writer.write(brief(custom_script="Love it 😍 & so will you.  #ad", segment_count=1))
-    assert script.segments[0].text == "Love it and so will you. ad"
+    assert script.segments[0].text == "Love it 😍 & so will you. #ad"  # the captions show this
+    assert speakable(script.segments[0].text) == "Love it and so will you. ad"  # the voice says this
 
 
 def test_the_product_name_keeps_its_own_case_and_ampersand():
@@ -266,3 +267,12 @@ def test_the_product_name_keeps_its_own_case_and_ampersand():
     text = " ".join(s.text for s in script.segments)
     assert "glow & co serum" in text
     assert "Glow & co serum" not in text
+
+
+def test_the_copywriter_writes_english_and_says_so_when_another_language_is_asked():
+    brief = ScriptBrief(product_name="Glow Serum", segment_count=3, segment_duration_s=8,
+                        language="fr")
+    script = TemplateCopywriter().write(brief)
+    assert "the copywriter writes English only; the job asked for fr" in script.notes
+    assert not any("English" in note for note in TemplateCopywriter().write(
+        ScriptBrief(product_name="Glow Serum", segment_count=3, segment_duration_s=8)).notes)
