@@ -92,7 +92,8 @@ def fail_first_attempt(start_worker, s3_proxy, api_for, product_url: str, **work
 def assert_retry_completes(account, job_id: str, bucket: str) -> None:
     assert account.client.post(f"/api/v1/jobs/{job_id}/retry").status_code == 200
     job = wait_for_status(account.client, job_id, "completed", timeout_s=RENDER_TIMEOUT_S)
-    assert job["final_video_url"].endswith(f"/{bucket}/renders/{job_id}/final.mp4"), job
+    # Objects live under the committing lease's token (fenced uploads): renders/<job>/<token>/.
+    assert re.search(rf"/{bucket}/renders/{job_id}/[0-9a-f]+/final\.mp4$", job["final_video_url"]), job
     assert (job["progress_percent"], job["credits_reserved"], job["error"]) == (100, 0, None)
     balance = account.client.get("/api/v1/credits/balance").json()
     assert balance["credit_reserved"] == 0 and balance["credit_balance"] == 1000 - job["credits_consumed"]

@@ -128,7 +128,7 @@ def test_rendering_is_deterministic_across_runs_and_a_fresh_load(
 
 def test_reference_latents_are_cached_on_disk_and_reused(animator, portrait, monkeypatch):
     assert list(animator.cache_dir.glob("musetalk-grace-*.npy"))
-    assert list(animator.cache_dir.glob("face-grace-*.json"))  # the shared face locator's cache
+    assert list(animator.cache_dir.glob("mesh-grace-*.json"))  # the shared face locator's cache (face mesh)
 
     def refuse(crops):
         raise AssertionError("the persona was encoded again")
@@ -140,7 +140,7 @@ def test_reference_latents_are_cached_on_disk_and_reused(animator, portrait, mon
 
 def test_a_portrait_without_a_face_is_a_value_error(animator):
     blank = PersonaImage("blank", np.full((400, 300, 3), 128, np.uint8))
-    with pytest.raises(ValueError, match="no frontal face"):
+    with pytest.raises(ValueError, match="no face found in the portrait"):
         animator.prepare(blank, panel_w=PANEL_W, panel_h=PANEL_H)
 
 
