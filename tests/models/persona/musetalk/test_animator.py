@@ -128,7 +128,6 @@ def test_rendering_is_deterministic_across_runs_and_a_fresh_load(
 
 def test_reference_latents_are_cached_on_disk_and_reused(animator, portrait, monkeypatch):
     assert list(animator.cache_dir.glob("musetalk-grace-*.npy"))
-    assert list(animator.cache_dir.glob("mesh-grace-*.json"))  # the shared face locator's cache (face mesh)
 
     def refuse(crops):
         raise AssertionError("the persona was encoded again")
