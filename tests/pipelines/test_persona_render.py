@@ -17,6 +17,7 @@ from models.persona import backdrop, face_mesh, matte
 from models.persona.face_mesh import detect_face_mesh
 from pipelines.compose.endcard import end_card_seconds
 from tests.conftest import render
+from tests.support.signals import frame_envelope
 
 pytestmark = pytest.mark.integration
 
@@ -41,13 +42,7 @@ def _decode(path):
 
 
 def _envelope(samples: np.ndarray, rate: int, count: int) -> np.ndarray:
-    """Voice RMS in an 80 ms window around each frame (lips lead the sound a little)."""
-    out = np.zeros(count)
-    for i in range(count):
-        lo, hi = int((i / FPS - 0.02) * rate), int((i / FPS + 0.06) * rate)
-        chunk = samples[max(0, lo):max(0, hi)]
-        out[i] = np.sqrt(np.mean(chunk ** 2)) if len(chunk) else 0.0
-    return out
+    return frame_envelope(samples, rate, count, fps=FPS)
 
 
 def _persona_frames(frames):

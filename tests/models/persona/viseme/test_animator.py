@@ -14,6 +14,7 @@ from models.persona.framing import FACE_CENTRE_X, LEAN, shape_of
 from models.persona.viseme.animator import VisemeAnimator
 from models.persona.viseme.track import blink_track, head_track, mouth_track
 from models.persona.viseme.warp import paint_frame
+from tests.support.signals import frame_envelope
 
 PERSONAS = REPO_ROOT / "configs" / "personas"
 FPS = 30
@@ -94,14 +95,7 @@ def _mouth_change(prepared, talking: np.ndarray, quiet: np.ndarray) -> np.ndarra
 
 
 def _envelope(speech: Speech, count: int) -> np.ndarray:
-    """Speech RMS in a 80 ms window around each frame."""
-    rate, samples = speech.sample_rate, speech.samples
-    out = np.zeros(count)
-    for i in range(count):
-        lo, hi = int((i / FPS - 0.02) * rate), int((i / FPS + 0.06) * rate)
-        chunk = samples[max(0, lo):max(0, hi)]
-        out[i] = np.sqrt(np.mean(chunk ** 2)) if len(chunk) else 0.0
-    return out
+    return frame_envelope(speech.samples, speech.sample_rate, count, fps=FPS)
 
 
 # --- speech -------------------------------------------------------------------------------
