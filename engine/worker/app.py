@@ -24,6 +24,7 @@ the environment (engine/worker/settings.py, engine/worker/storage.py); docs/work
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 from functools import partial
@@ -61,6 +62,8 @@ from engine.worker.runner import JobRunner, should_retry
 from engine.worker.runtime import Runtime
 from engine.worker.scrape import SLOTS_VARIABLE, multiprocess_env, prepare_run_dir
 from engine.worker.settings import WorkerSettings
+
+log = logging.getLogger(__name__)
 
 ACTOR_NAME = "render_job"
 EXIT_CONFIG = 78  # sysexits' EX_CONFIG, like the profile refusal
@@ -127,10 +130,10 @@ def take_device() -> None:
     if not slots or processes <= 1:
         return
     slot = claim_slot(Path(slots), processes=processes)
-    os.environ["UGEN_WORKER_SLOT"] = str(slot)
     device = device_for(slot=slot, processes=processes, visible=os.environ.get("CUDA_VISIBLE_DEVICES"))
     if device is not None:
         os.environ["CUDA_VISIBLE_DEVICES"] = device
+    log.info("worker slot %d of %d: CUDA_VISIBLE_DEVICES=%s", slot, processes, device)
 
 
 def setup() -> Broker:
