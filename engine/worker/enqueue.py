@@ -36,7 +36,7 @@ SECRET_VARIABLE = "UGEN_CALLBACK_SECRET"
 
 def _args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        prog="ugen-enqueue", description="Enqueue one U-Gen job for the render workers.",
+        prog="ugen-enqueue", description="Enqueue one U-Gen job for the render workers.", allow_abbrev=False,
         epilog=f"The callback secret is read from ${SECRET_VARIABLE} or from the file that "
                f"--callback-secret-file (or ${SECRET_VARIABLE}_FILE) names, never from the command line. "
                f"Exit codes: 0 sent, 2 invalid spec, {EXIT_UNAVAILABLE} broker unreachable.")
