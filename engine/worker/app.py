@@ -37,7 +37,7 @@ from dramatiq.middleware import CurrentMessage, TimeLimit
 
 from engine.errors import PermanentError
 from engine.settings import SettingsError
-from engine.worker.devices import claim_slot, device_for, too_few_devices
+from engine.worker.devices import claim_slot, device_for, pinned_device, too_few_devices
 from engine.worker.middleware import (
     GpuMemory,
     GracefulShutdown,
@@ -189,7 +189,8 @@ def main(argv: list[str] | None = None) -> int:
     if problems:
         print(refusal(settings.engine, problems), file=sys.stderr)
         return EXIT_PROFILE_NOT_READY
-    if why := too_few_devices(processes=args.processes, visible=os.environ.get("CUDA_VISIBLE_DEVICES")):
+    if why := (too_few_devices(processes=args.processes, visible=os.environ.get("CUDA_VISIBLE_DEVICES"))
+               or pinned_device(processes=args.processes, device=settings.engine.device)):
         print(f"ugen-worker: {why}", file=sys.stderr)
         return EXIT_CONFIG
     if why := broker_down(settings.broker_url):

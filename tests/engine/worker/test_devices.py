@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine.worker.devices import claim_slot, device_for, too_few_devices
+from engine.worker.devices import claim_slot, device_for, pinned_device, too_few_devices
 
 
 def test_each_process_claims_a_different_slot_and_a_third_finds_none(tmp_path):
@@ -25,3 +25,9 @@ def test_more_processes_than_listed_gpus_is_refused_in_one_line():
     assert too_few_devices(processes=2, visible="0,1") is None
     assert too_few_devices(processes=4, visible=None) is None  # nothing listed: GPUs 0..3
     assert too_few_devices(processes=1, visible="") is None
+
+
+def test_a_pinned_cuda_index_is_refused_with_several_processes_and_kept_with_one():
+    assert "UGEN_DEVICE=cuda:1 cannot apply" in pinned_device(processes=2, device="cuda:1")
+    assert pinned_device(processes=2, device="cuda") is None and pinned_device(processes=2, device=None) is None
+    assert pinned_device(processes=1, device="cuda:1") is None
