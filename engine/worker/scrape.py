@@ -99,7 +99,11 @@ def serve_all_processes() -> int:
     settings = WorkerSettings.from_env()
     registry = CollectorRegistry()
     registry.register(ScrapeTimeCollector(settings.redis_url))
-    start_http_server(settings.metrics_port, registry=registry)
+    try:
+        start_http_server(settings.metrics_port, registry=registry)
+    except OSError as exc:  # renders matter more than their metrics: the workers go on without them
+        log.error("cannot serve metrics on port %d: %s", settings.metrics_port, exc)
+        return 1
     log.info("metrics of all worker processes on :%d/metrics", settings.metrics_port)
     while True:
         time.sleep(3600)
