@@ -47,6 +47,7 @@ demo: $(STAMP)
 
 # The wheel (configs/ inside it, setup.py), into dist/; tests/test_packaging.py installs one.
 wheel: $(STAMP)
+	rm -rf build  # setuptools never empties it: a deleted module would still ship
 	$(PY) -m pip wheel --quiet --no-deps --no-build-isolation --wheel-dir dist .
 
 test: $(STAMP) sysdeps

@@ -2,7 +2,8 @@
 and `ugen-api` serves /healthz, with configs, fonts and migrations read from the package and
 everything written to the data directory, none of it into site-packages.
 
-Nothing is downloaded. The wheel is built from this checkout (`pip wheel --no-deps`) and
+Nothing is downloaded. The wheel is built from a copy of this checkout's sources (`pip wheel
+--no-deps`, as Dockerfile.gpu builds it) and
 installed `--no-deps` into a fresh venv; that venv sees the libraries of the project's own
 environment through a .pth line naming its site-packages. A .pth line adds a folder to the path
 without reading the .pth files inside it, so this project's editable finder (an
@@ -13,6 +14,7 @@ come from the installed wheel, which the tests check.
 from __future__ import annotations
 
 import os
+import shutil
 import site
 import subprocess
 import sys
@@ -29,6 +31,7 @@ from tests.support.workers import start_logged
 
 pytestmark = pytest.mark.integration
 
+SOURCES = ("pyproject.toml", "setup.py", "README.md", "engine", "pipelines", "models", "api", "configs")
 SPEC = """{"product_name": "Espresso Cups", "product_image_url": "%s", "segment_count": 1,
  "segment_duration": 3, "video_resolution": "draft", "music_enabled": true, "seed": 3}"""
 
@@ -36,8 +39,15 @@ SPEC = """{"product_name": "Espresso Cups", "product_image_url": "%s", "segment_
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory) -> dict[str, Path]:
     root = tmp_path_factory.mktemp("installed")
+    source = root / "source"  # what the Dockerfile copies, so no stale build/ of the checkout leaks in
+    source.mkdir()
+    for name in SOURCES:
+        if (REPO_ROOT / name).is_dir():
+            shutil.copytree(REPO_ROOT / name, source / name, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy(REPO_ROOT / name, source / name)
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation",
-                    "--wheel-dir", str(root / "dist"), str(REPO_ROOT)], check=True, timeout=120,
+                    "--wheel-dir", str(root / "dist"), str(source)], check=True, timeout=120,
                    capture_output=True)
     venv = root / "venv"
     subprocess.run([sys._base_executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=60)
