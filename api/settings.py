@@ -1,19 +1,25 @@
 """The control plane's settings, read once from the environment and validated.
 
     settings = ApiSettings.from_env()   # SettingsError names every bad variable; `python -m api` exits 78
-    settings.database_url        # sqlite:///<repo>/out/api.sqlite3 unless UGEN_API_DATABASE_URL
+    settings.database_url        # sqlite:///<data dir>/api.sqlite3 unless UGEN_API_DATABASE_URL
     describe(settings)           # the start-up log line
 
 `ApiEnv` is the process's one pydantic-settings model: UGEN_API_* plus the variables it shares
-with the worker (UGEN_BROKER_URL, UGEN_REDIS_URL, UGEN_QUEUE, UGEN_CONFIGS_DIR and the test-only
-UGEN_TEST_ALLOW_PRIVATE_URLS); the dataclasses hold the defaults.
+with the worker (UGEN_BROKER_URL, UGEN_REDIS_URL, UGEN_QUEUE, UGEN_CONFIGS_DIR, UGEN_DATA_DIR and
+the test-only UGEN_TEST_ALLOW_PRIVATE_URLS); the dataclasses hold the defaults.
+
+What the API writes goes to the data directory, UGEN_DATA_DIR: out/ in a source checkout, else
+$XDG_DATA_HOME/ugen-engine (~/.local/share/ugen-engine; engine/locations.py), never beside the
+installed code.
 
 Every knob but two has a default that runs on a fresh clone: the embedded SQLite, Redis on
 localhost as the worker's broker. The two secrets, UGEN_API_JWT_SECRET and UGEN_API_CALLBACK_SECRET,
 must be set (the same on every replica): a secret made up per process would make each replica
-refuse the events of jobs another one signed, and the tokens another one minted. Only the local
-dev mode (UGEN_API_DEV=1, what `make api` sets) generates them once and keeps them in
-out/api-secrets.json (mode 0600), so that a restart keeps tokens and jobs in flight valid.
+refuse the events of jobs another one signed, and the tokens another one minted. Each comes from
+its variable, from a file named by <NAME>_FILE (a mounted secret; one trailing newline is
+dropped), or from the file UGEN_SECRETS_DIR/<NAME>. Only the local dev mode (UGEN_API_DEV=1, what
+`make api` sets) generates them once and keeps them in <data dir>/api-secrets.json (mode 0600),
+so that a restart keeps tokens and jobs in flight valid.
 """
 
 from __future__ import annotations
@@ -28,10 +34,11 @@ from typing import Annotated, Any
 from pydantic import AliasChoices, Field, NonNegativeFloat, PositiveFloat, PositiveInt, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from engine.settings import REPO_ROOT, read_env
+from engine.locations import configs_root, data_root
+from engine.settings import read_env
 
-DEFAULT_DB = f"sqlite:///{REPO_ROOT / 'out' / 'api.sqlite3'}"
-SECRETS_FILE = REPO_ROOT / "out" / "api-secrets.json"
+DB_FILE = "api.sqlite3"
+SECRETS_FILE = "api-secrets.json"
 SECRET_NAMES = ("UGEN_API_JWT_SECRET", "UGEN_API_CALLBACK_SECRET")
 
 
@@ -44,20 +51,38 @@ class MissingSecret(RuntimeError):
     """A secret the API needs is not set, outside the local dev mode."""
 
 
+def _given_secret(name: str) -> str | None:
+    """$name, else the contents of the file $name_FILE names, else UGEN_SECRETS_DIR/<name>."""
+    if value := os.environ.get(name):
+        return value
+    path = os.environ.get(f"{name}_FILE")
+    if not path and os.environ.get("UGEN_SECRETS_DIR"):
+        candidate = Path(os.environ["UGEN_SECRETS_DIR"]) / name
+        path = str(candidate) if candidate.is_file() else None
+    if not path:
+        return None
+    try:
+        return Path(path).read_text(encoding="utf-8").removesuffix("\n") or None
+    except OSError as exc:
+        raise MissingSecret(f"{name}: cannot read its secret file {path}: {exc.strerror}") from None
+
+
 def _require_secrets() -> None:
-    missing = [name for name in SECRET_NAMES if not os.environ.get(name)]
+    missing = [name for name in SECRET_NAMES if not _given_secret(name)]
     if missing and not _env_bool("UGEN_API_DEV", False):
         raise MissingSecret(
-            f"{' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} not set. Every API replica must "
+            f"{' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} not set (nor <NAME>_FILE). "
+            f"Every API replica must "
             f"share them (events and tokens signed by one are checked by another); set them, or "
             f"UGEN_API_DEV=1 for a local run (what `make api` does).")
 
 
-def _secret(name: str) -> str:
-    """$name, else (dev mode) the one kept in the secrets file (made on first use)."""
-    if value := os.environ.get(name):
+def _secret(name: str, data_dir: Path) -> str:
+    """The given secret (_given_secret), else (dev mode) the one kept in the data directory's
+    secrets file (made on first use)."""
+    if value := _given_secret(name):
         return value
-    path = Path(os.environ.get("UGEN_API_SECRETS_FILE") or SECRETS_FILE)
+    path = Path(os.environ.get("UGEN_API_SECRETS_FILE") or data_dir / SECRETS_FILE)
     kept = json.loads(path.read_text()) if path.exists() else {}
     if name not in kept:
         kept[name] = secrets.token_hex(32)
@@ -81,7 +106,7 @@ class Limits:
 
 @dataclass(frozen=True)
 class ApiSettings:
-    database_url: str = DEFAULT_DB
+    database_url: str = field(default_factory=lambda: f"sqlite:///{data_root() / DB_FILE}")
     host: str = "127.0.0.1"
     port: int = 8000
     jwt_secret: str = field(default_factory=lambda: secrets.token_hex(32))
@@ -108,7 +133,7 @@ class ApiSettings:
     s3_region: str = "us-east-1"
     # Test-only: webhooks to http:// and to loopback/private addresses. Never in production.
     allow_private_urls: bool = False
-    configs_dir: Path = REPO_ROOT / "configs"
+    configs_dir: Path = field(default_factory=configs_root)
     migrate_on_start: bool = True
 
     @classmethod
@@ -117,12 +142,12 @@ class ApiSettings:
         env = read_env(ApiEnv)  # a bad variable is named first, then a missing secret
         _require_secrets()
         return cls(
-            database_url=env.database_url or DEFAULT_DB, host=env.host, port=env.port,
-            jwt_secret=_secret("UGEN_API_JWT_SECRET"), jwt_audience=env.jwt_audience,
+            database_url=env.database_url or f"sqlite:///{env.data_dir / DB_FILE}", host=env.host, port=env.port,
+            jwt_secret=_secret("UGEN_API_JWT_SECRET", env.data_dir), jwt_audience=env.jwt_audience,
             admin_token=env.admin_token, broker_url=env.broker_url,
             redis_url=env.redis_url or _state_redis(env.broker_url), queue=env.queue,
             callback_url=env.callback_url or f"http://127.0.0.1:{env.port}/internal/jobs/events",
-            callback_secret=_secret("UGEN_API_CALLBACK_SECRET"), event_max_age_s=env.event_max_age_s,
+            callback_secret=_secret("UGEN_API_CALLBACK_SECRET", env.data_dir), event_max_age_s=env.event_max_age_s,
             limits=Limits(concurrent_jobs=env.concurrent_jobs, daily_jobs=env.daily_jobs,
                           concurrent_retry_after_s=env.concurrent_retry_after_s,
                           cancel_hold_s=env.cancel_hold_s),
@@ -176,7 +201,8 @@ class ApiEnv(BaseSettings):
     s3_endpoint_url: Annotated[str | None, _shared("UGEN_S3_ENDPOINT_URL")] = None
     s3_region: Annotated[str, _shared("UGEN_S3_REGION")] = A.s3_region
     allow_private_urls: Annotated[bool, _shared("UGEN_TEST_ALLOW_PRIVATE_URLS")] = False
-    configs_dir: Annotated[Path, _shared("UGEN_CONFIGS_DIR")] = REPO_ROOT / "configs"
+    configs_dir: Annotated[Path, _shared("UGEN_CONFIGS_DIR")] = Field(default_factory=configs_root)
+    data_dir: Annotated[Path, _shared("UGEN_DATA_DIR")] = Field(default_factory=data_root)
     migrate_on_start: bool = A.migrate_on_start
 
     @field_validator("webhook_retry_delays_s", mode="before")

@@ -3,8 +3,9 @@
     settings = Settings.from_env()     # SettingsError names every bad variable and what it takes
     env = read_env(EngineEnv)          # the pydantic-settings model behind it (UGEN_* variables)
 
-Every knob has a default that works on a fresh clone: configs and caches live beside the repo,
-URLs are fetched only from public addresses, and the CPU profile renders. The values the code
+Every knob has a default that works on a fresh clone: configs and caches live beside the repo
+(installed from the wheel: the bundled configs and the user's data and cache directories,
+engine/locations.py), URLs are fetched only from public addresses, and the CPU profile renders. The values the code
 passes around are the frozen dataclasses below; the environment is read only through the
 pydantic-settings models (this one, and the worker's and API's, which extend or mirror it), so
 a typo such as UGEN_STORAGE=S3 or UGEN_LEASE_TTL_S=30s stops the process at start.
@@ -20,7 +21,9 @@ from typing import Annotated, TypeVar
 from pydantic import AliasChoices, Field, PositiveFloat, PositiveInt, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+from engine.locations import REPO_ROOT, cache_root, configs_root, data_root, models_root
+
+__all__ = ["REPO_ROOT", "EngineEnv", "FetchLimits", "Settings", "SettingsError", "read_env"]
 M = TypeVar("M", bound=BaseSettings)
 
 
@@ -64,12 +67,13 @@ class FetchLimits:
 
 @dataclass(frozen=True)
 class Settings:
-    configs_dir: Path = field(default_factory=lambda: REPO_ROOT / "configs")
-    cache_dir: Path = field(default_factory=lambda: REPO_ROOT / ".cache")
+    configs_dir: Path = field(default_factory=configs_root)
+    cache_dir: Path = field(default_factory=cache_root)
+    data_dir: Path = field(default_factory=data_root)  # what a process keeps: the API's SQLite, dev secrets
     work_root: Path | None = None  # None: the system temp dir
     profile: str = "cpu"
     # Model weights: a profile's relative model_dir/model_path options live under it.
-    models_dir: Path = field(default_factory=lambda: REPO_ROOT / "models_data")
+    models_dir: Path = field(default_factory=models_root)
     device: str | None = None  # overrides a profile's `device` (auto, cpu, cuda, cuda:N)
     fetch: FetchLimits = field(default_factory=FetchLimits)
     ffmpeg_timeout_s: float = 600.0
@@ -80,11 +84,6 @@ class Settings:
         return read_env(EngineEnv).engine()
 
 
-def _dirs() -> dict[str, Path]:
-    return {"configs_dir": REPO_ROOT / "configs", "cache_dir": REPO_ROOT / ".cache",
-            "models_dir": REPO_ROOT / "models_data"}
-
-
 class EngineEnv(BaseSettings):
     """The engine's variables (UGEN_*), validated together; worker and API models extend it.
     A variable set to "" counts as unset; UGEN_SECRETS_DIR names a folder of secret files, one
@@ -92,11 +91,12 @@ class EngineEnv(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="UGEN_", extra="ignore", frozen=True, env_ignore_empty=True,
                                       secrets_dir=os.environ.get("UGEN_SECRETS_DIR") or None)
-    configs_dir: Path = _dirs()["configs_dir"]
-    cache_dir: Path = _dirs()["cache_dir"]
+    configs_dir: Path = Field(default_factory=configs_root)
+    cache_dir: Path = Field(default_factory=cache_root)
+    data_dir: Path = Field(default_factory=data_root)
     work_root: Path | None = None
     profile: str = Settings.profile
-    models_dir: Path = _dirs()["models_dir"]
+    models_dir: Path = Field(default_factory=models_root)
     device: Annotated[str, Field(pattern=r"^(auto|cpu|cuda(:\d+)?)$")] | None = None
     fetch_max_bytes: PositiveInt = FetchLimits.max_bytes
     fetch_max_pixels: PositiveInt = FetchLimits.max_pixels
@@ -109,7 +109,7 @@ class EngineEnv(BaseSettings):
                             timeout_s=self.fetch_timeout_s,
                             allow_private_addresses=self.test_allow_private_urls)
         return Settings(configs_dir=_home(self.configs_dir, home), cache_dir=_home(self.cache_dir, home),
-                        work_root=self.work_root, profile=self.profile,
+                        data_dir=_home(self.data_dir, home), work_root=self.work_root, profile=self.profile,
                         models_dir=_home(self.models_dir, home),
                         device=self.device, fetch=fetch)
 

@@ -24,7 +24,8 @@ non-commercial use only (docs/voices.md: pointing the voice at a permissive Coqu
 Qwen/Qwen-Image-Edit-2509 and Wan-AI/Wan2.2-{TI2V-5B,I2V-A14B}-Diffusers are Apache-2.0; their
 diffusers folders are fetched whole (model_index.json + one folder per component) and their
 architecture is compared with the copy kept in configs/models/.
-The models directory is $UGEN_MODELS_DIR (default models_data/ beside the repo), the same one
+The models directory is $UGEN_MODELS_DIR (default models_data/ in a checkout, the data directory's
+models/ when installed; engine/locations.py), the same one
 the registry reads.
 """
 
@@ -38,7 +39,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from engine.settings import REPO_ROOT, Settings  # noqa: E402
+from engine.locations import configs_root  # noqa: E402
+from engine.settings import Settings  # noqa: E402
 from models.persona.musetalk.config import UNET_CONFIG, ReleaseLayout  # noqa: E402
 
 # (hub repository, file in it, folder under the model dir); local names keep the hub's paths.
@@ -137,7 +139,7 @@ def fetch_pipelines(models_dir: Path, pipelines: dict[str, tuple[str, str]]) -> 
         print(f"downloading {repo}", flush=True)
         snapshot_download(repo_id=repo, local_dir=models_dir / folder,
                           allow_patterns=PIPELINE_PATTERNS)
-        differences = pipeline_differences(models_dir / folder, REPO_ROOT / "configs" / "models" / kept)
+        differences = pipeline_differences(models_dir / folder, configs_root() / "models" / kept)
         if differences:
             print(f"warning: {folder} differs from configs/models/{kept}: "
                   + "; ".join(differences), file=sys.stderr)

@@ -18,8 +18,9 @@ from engine.settings import REPO_ROOT
 PACKAGES = ("engine", "pipelines", "models", "api", "scripts")
 OURS = {"engine", "pipelines", "models", "api", "scripts", "tests"}
 ROLES = ("script", "voice", "persona", "cutout", "music", "keyframe", "motion")
-# diffusers_layout: the strict diffusers-folder loader shared by the keyframe and motion roles
-SHARED_BY_ROLES = ("models.base", "models.devices", "models.diffusers_layout")
+# diffusers_layout: the strict diffusers-folder loader shared by the keyframe and motion roles;
+# release_configs: where configs/models/ is, checked out or installed
+SHARED_BY_ROLES = ("models.base", "models.devices", "models.diffusers_layout", "models.release_configs")
 BANNED_NAMES = {"utils", "helpers", "misc", "setup", "glue", "common"}
 
 

@@ -40,13 +40,14 @@ import yaml
 
 from engine.catalog import Catalog
 from engine.measure import gpu_peak_gib, reset_gpu_peak, sync_gpu
-from engine.settings import REPO_ROOT, Settings
+from engine.locations import configs_root
+from engine.settings import Settings
 from engine.spec_file import load_spec_file
 from engine.terminal import timing_table
 from models.profile_check import format_problems, validate_profile
 from models.registry import Registry
 
-GPU_PROFILE = REPO_ROOT / "configs" / "profiles" / "gpu.yaml"
+GPU_PROFILE = configs_root() / "profiles" / "gpu.yaml"
 LIPSYNC_ITERS = {"tiny": 2, "full": 10}
 
 
@@ -54,7 +55,7 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="GPU profile check on random weights.")
     parser.add_argument("--tiny", action="store_true", help="tiny random weights (CPU smoke run)")
     parser.add_argument("--device", default=None, help="auto (default), cpu, cuda or cuda:N")
-    parser.add_argument("--job", type=Path, default=REPO_ROOT / "configs" / "jobs" / "demo.json")
+    parser.add_argument("--job", type=Path, default=configs_root() / "jobs" / "demo.json")
     parser.add_argument("--segments", type=int, default=None, help="override segment_count")
     parser.add_argument("--duration", type=int, default=None, help="override segment_duration")
     parser.add_argument("--resolution", choices=("draft", "hd", "standard"), default=None)

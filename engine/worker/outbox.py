@@ -32,7 +32,7 @@ import redis
 
 from engine.reporting import signed_headers
 from engine.worker.idempotency import JobKeys, JobResult, Lease, LeaseLost
-from engine.worker.refusals import REFUSED, DeadLetters, Verdict, is_terminal, verdict
+from engine.worker.refusals import DROPPED, REFUSED, DeadLetters, Verdict, is_terminal, verdict
 
 log = logging.getLogger(__name__)
 
@@ -236,7 +236,8 @@ class Relay:
                 self._back_off(job_id, keys)
                 return sent
             if outcome is Verdict.HOLD:  # still refused as its outbox ends: keep it where it stays
-                self.dead_letters.add(job_id, head, why="refused until its outbox expired")
+                self.dead_letters.add(job_id, head, why="refused until its outbox expired",
+                                       reason="expired")
                 REFUSED.labels("expired", "dead_lettered").inc()
                 log.error("job %s: its terminal event was refused until its outbox expired; dead-lettered", job_id)
             self._pop(keys=[keys.events, PENDING], args=[head, job_id])
@@ -272,12 +273,16 @@ class Relay:
                   then.replace("_", " "))
         if outcome is Verdict.DEAD:
             self.dead_letters.add(job_id, raw, why=f"HTTP {status}: {reason}")
+        elif outcome is Verdict.DROP:
+            DROPPED.labels("refused").inc()
 
     def _unsendable(self, job_id: str, raw: bytes, terminal: bool, *, why: str) -> Verdict:
         log.error("job %s: %s; its %s event is %s", job_id, why, "terminal" if terminal else "progress",
                   "moved to the dead-letter list" if terminal else "dropped")
         if terminal:
-            self.dead_letters.add(job_id, raw, why=why)
+            self.dead_letters.add(job_id, raw, why=why, reason="bad_callback_url")
+        else:
+            DROPPED.labels("bad_callback_url").inc()
         return Verdict.DEAD if terminal else Verdict.DROP
 
     def _delay_s(self, keys: JobKeys, *, failures: int | None = None) -> float:

@@ -11,6 +11,11 @@ replica answering), so the event is kept and retried for as long as its outbox l
 still refused then, and any other 4xx, goes to the dead-letter list `ugen:outbox:dead` (no
 expiry; a Prometheus counter counts every refusal). A refused progress event is dropped: the next
 one, or the terminal event, says more.
+
+    REFUSED{status, then}          every 4xx answer and what was done (kept, dropped, dead_lettered)
+    DROPPED{reason}                progress events let go: refused, bad_callback_url
+    DEAD_LETTERED{reason}          terminal events put on the dead-letter list: refused, expired,
+                                   bad_callback_url
 """
 
 from __future__ import annotations
@@ -29,6 +34,9 @@ FIXABLE_REFUSALS = frozenset({401, 403, 404})
 
 REFUSED = Counter("ugen_events_refused", "Events the API answered with a 4xx, by status and what was done",
                   ["status", "then"])
+DROPPED = Counter("ugen_events_dropped", "Progress events given up on, by reason", ["reason"])
+DEAD_LETTERED = Counter("ugen_events_dead_lettered", "Terminal events moved to the dead-letter list, by reason",
+                        ["reason"])
 
 
 class Verdict(enum.Enum):
@@ -62,12 +70,14 @@ class DeadLetters:
     def __init__(self, client: redis.Redis) -> None:
         self.client = client
 
-    def add(self, job_id: str, raw_event: bytes, *, why: str) -> None:
+    def add(self, job_id: str, raw_event: bytes, *, why: str, reason: str = "refused") -> None:
+        """`why` goes into the entry, `reason` labels the counter (refused, expired, bad_callback_url)."""
         entry = {"job_id": job_id, "why": why, "at_s": round(time.time(), 3), "event": json.loads(raw_event)}
         pipe = self.client.pipeline()
         pipe.rpush(DEAD, json.dumps(entry, separators=(",", ":")))
         pipe.ltrim(DEAD, -DEAD_KEPT, -1)
         pipe.execute()
+        DEAD_LETTERED.labels(reason).inc()
 
     def entries(self) -> list[dict]:
         return [json.loads(raw) for raw in self.client.lrange(DEAD, 0, -1)]

@@ -20,7 +20,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-RELEASE = Path(__file__).resolve().parents[2] / "configs" / "models" / "qwen-image-edit-2509.json"
+from models.release_configs import RELEASE_CONFIGS
+
+RELEASE = RELEASE_CONFIGS / "qwen-image-edit-2509.json"
 SPECIAL_TOKENS = ("<|endoftext|>", "<|im_start|>", "<|im_end|>", "<|vision_start|>",
                   "<|vision_end|>", "<|vision_pad|>", "<|image_pad|>", "<|video_pad|>")
 TINY = {

@@ -18,7 +18,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-CONFIGS = Path(__file__).resolve().parents[2] / "configs" / "models"
+from models.release_configs import RELEASE_CONFIGS
+
+CONFIGS = RELEASE_CONFIGS
 VARIANTS = ("ti2v-5b", "i2v-a14b")
 TINY_TRANSFORMER = {"num_attention_heads": 2, "attention_head_dim": 12, "text_dim": 32,
                     "ffn_dim": 32, "num_layers": 2, "rope_max_seq_len": 32}

@@ -15,12 +15,13 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from engine.locations import configs_root
 from models.base import Box
 
 RGB = tuple[int, int, int]
 _HEX_COLOUR = re.compile(r"#[0-9A-Fa-f]{6}")
 
-FONTS_DIR = Path(__file__).resolve().parents[2] / "configs" / "fonts"
+FONTS_DIR = configs_root() / "fonts"
 DEFAULT_FONT_PATH = FONTS_DIR / "Montserrat-ExtraBold.ttf"
 
 # Sizes as fractions of the frame's short side; 0.065 gives 70 px text on a 1080-wide 9:16.

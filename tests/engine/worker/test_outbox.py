@@ -155,6 +155,10 @@ def refused(status: str, then: str) -> float:
     return REGISTRY.get_sample_value("ugen_events_refused_total", {"status": status, "then": then}) or 0.0
 
 
+def counted(name: str, reason: str) -> float:
+    return REGISTRY.get_sample_value(f"ugen_events_{name}_total", {"reason": reason}) or 0.0
+
+
 @pytest.mark.parametrize("status", [401, 403, 404])
 def test_a_terminal_event_refused_for_a_fixable_reason_is_kept_until_the_api_takes_it(
         outbox, redis_client, api, status):
@@ -162,12 +166,14 @@ def test_a_terminal_event_refused_for_a_fixable_reason_is_kept_until_the_api_tak
     outbox.register(job, callback_url=api.url, secret=api.secret)
     relay = Relay(redis_client, callback_timeout_s=2, max_backoff_s=0.2)
     before = refused(str(status), "kept"), refused(str(status), "dropped")
+    dropped = counted("dropped", "refused")
     api.status = status
     outbox.append(job, event(job, "generation", 50.0))
     outbox.finish(job, completed(job), delivery_attempt=1)
     deliver_until(relay, lambda: refused(str(status), "kept") >= before[0] + 3, timeout_s=5)
     assert [e["status"] for e in outbox.pending(job)] == ["completed"]  # the progress event was let go
     assert refused(str(status), "dropped") == before[1] + 1
+    assert counted("dropped", "refused") == dropped + 1
     api.status = 200  # the clock put right, the secret restored, the right API back
     deliver_until(relay, lambda: not outbox.pending(job), timeout_s=5)
     assert [e["status"] for e in api.for_job(job)] == ["completed"]
@@ -178,9 +184,11 @@ def test_a_terminal_event_still_refused_when_its_outbox_ends_is_dead_lettered(re
     outbox.register(job, callback_url=api.url, secret=api.secret)
     relay = Relay(redis_client, callback_timeout_s=0.5, max_backoff_s=0.2)
     api.status = 401
+    before = counted("dead_lettered", "expired")
     outbox.finish(job, completed(job), delivery_attempt=1)
     deliver_until(relay, lambda: not outbox.pending(job), timeout_s=5)
     assert outbox.pending(job) == []
+    assert counted("dead_lettered", "expired") == before + 1
     [entry] = [e for e in DeadLetters(redis_client).entries() if e["job_id"] == job]
     assert entry["event"]["status"] == "completed" and entry["why"] == "refused until its outbox expired"
 
@@ -204,8 +212,24 @@ def test_a_terminal_event_refused_as_malformed_goes_to_the_dead_letter_list_at_o
     job = job_id()
     outbox.register(job, callback_url=api.url, secret=api.secret)
     api.status = 422
+    before = counted("dead_lettered", "refused")
     outbox.finish(job, completed(job), delivery_attempt=1)
     Relay(redis_client, callback_timeout_s=2, max_backoff_s=0.2).deliver_due()
     assert outbox.pending(job) == []
+    assert counted("dead_lettered", "refused") == before + 1
     [entry] = [e for e in DeadLetters(redis_client).entries() if e["job_id"] == job]
     assert entry["why"].startswith("HTTP 422") and entry["event"]["seq"] == 1
+
+
+def test_events_for_a_callback_url_that_is_not_http_are_counted_dropped_and_dead_lettered(outbox, redis_client):
+    job = job_id()
+    outbox.register(job, callback_url="ftp://api.example/events", secret="s")
+    before = counted("dropped", "bad_callback_url"), counted("dead_lettered", "bad_callback_url")
+    outbox.append(job, event(job, "generation", 50.0))
+    outbox.finish(job, completed(job), delivery_attempt=1)
+    Relay(redis_client, callback_timeout_s=2, max_backoff_s=0.2).deliver_due()
+    assert outbox.pending(job) == []
+    assert (counted("dropped", "bad_callback_url"), counted("dead_lettered", "bad_callback_url")) == (
+        before[0] + 1, before[1] + 1)
+    [entry] = [e for e in DeadLetters(redis_client).entries() if e["job_id"] == job]
+    assert entry["event"]["status"] == "completed"
