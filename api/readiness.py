@@ -20,7 +20,7 @@ TIMEOUT_S = 2.0
 
 
 def _describe(exc: BaseException) -> str:
-    return f"{type(exc).__name__}: {exc}"[:300] or type(exc).__name__
+    return f"{type(exc).__name__}: {exc}"[:300]
 
 
 def check_database(ctx: AppContext) -> str:
