@@ -125,13 +125,14 @@ class Catalog:
     def templates(self) -> list[TemplateEntry]:
         return list(self._templates.values())
 
-    def persona(self, persona_id: str | None, *, job_id: str = "") -> PersonaEntry:
-        """The named persona, or, when none is named, one chosen stably from the job id."""
+    def persona(self, persona_id: str | None, *, key: str = "") -> PersonaEntry:
+        """The named persona, or, when none is named, one chosen stably from `key` (a render
+        passes the job's seed and product, so the same spec gets the same persona)."""
         if not self._personas:
             raise CatalogError(f"no personas in {self.root / 'personas'}")
         if persona_id is None:
             ids = sorted(self._personas)
-            digest = int(hashlib.sha256(job_id.encode()).hexdigest(), 16)
+            digest = int(hashlib.sha256(key.encode()).hexdigest(), 16)
             return self._personas[ids[digest % len(ids)]]
         if persona_id not in self._personas:
             raise PersonaNotFound(f"persona {persona_id!r} does not exist",

@@ -101,7 +101,8 @@ class JobSpec(_Strict):
     music_volume: float = Field(0.15, ge=0.0, le=1.0)
     custom_music_id: str | None = Field(None, max_length=128)
     voice_settings: VoiceSettings = Field(default_factory=VoiceSettings)
-    persona_id: str | None = Field(None, max_length=128)
+    persona_id: str | None = Field(None, max_length=128,
+                                      description="omitted: chosen from seed and product_name")
     stop_at_stage: Stage | None = None
     idempotency_key: str | None = Field(None, max_length=255)
     template_id: str | None = Field(None, max_length=128)

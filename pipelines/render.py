@@ -140,7 +140,7 @@ class RenderPipeline:
         """Catalog references resolve before any work starts (raise their *_NOT_FOUND), and the
         voice speaks the job's language (else LANGUAGE_UNSUPPORTED, listing what it speaks);
         returns the job's persona and voice: the job's voice_id, else the persona's own voice."""
-        persona = self.catalog.persona(spec.persona_id, job_id=spec.job_id)
+        persona = self.catalog.persona(spec.persona_id, key=f"{spec.seed}:{spec.product_name}")
         voice = self.catalog.voice(spec.voice_settings.voice_id or persona.voice_id)
         spoken = self.registry.spoken_languages(voice.language)
         if spec.voice_settings.primary_language not in spoken:

@@ -2,7 +2,7 @@
 
     outbox = Outbox(redis, ttl_s=7 * 86400, result_ttl_s=30 * 86400)
     outbox.register(job_id, callback_url=url, secret=secret)
-    outbox.append(job_id, processing_event(...), lease_token=lease.token)   # None when refused
+    outbox.append(job_id, processing_event(...), lease_token=lease.token, callback_url=url, secret=secret)
     outbox.finish(job_id, completed_event(...), delivery_attempt=1, lease_token=lease.token)
     relay = Relay(redis, callback_timeout_s=10, max_backoff_s=30); relay.start()
 
@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 PENDING = "ugen:outbox"  # sorted set: job id -> when its next delivery is due (ms)
 
 NUMBER = """
+if url ~= '' then redis.call('HSET', KEYS[1], 'callback_url', url, 'secret', secret) end
 local seq = redis.call('HINCRBY', KEYS[1], 'seq', 1)
 local pct = math.max(tonumber(redis.call('HGET', KEYS[1], 'percent') or '0'), tonumber(ARGV[2]))
 redis.call('HSET', KEYS[1], 'percent', pct)
@@ -52,10 +53,12 @@ redis.call('PEXPIRE', KEYS[2], ARGV[4])
 redis.call('ZADD', KEYS[4], 'NX', ARGV[3], ARGV[5])
 """
 APPEND = """
+local url, secret = ARGV[7], ARGV[8]
 if redis.call('EXISTS', KEYS[3]) == 1 then return false end
 if ARGV[6] ~= '' and redis.call('GET', KEYS[5]) ~= ARGV[6] then return false end
 """ + NUMBER + "return encoded"
 FINISH = """
+local url, secret = ARGV[9], ARGV[10]
 local existing = redis.call('HMGET', KEYS[3], 'delivery_attempt', 'event')
 if existing[2] then return {0, existing[1], existing[2]} end
 if ARGV[8] ~= '' and redis.call('GET', KEYS[5]) ~= ARGV[8] then return {-1, '0', ''} end
@@ -91,15 +94,19 @@ class Outbox:
         self.client.hset(keys.state, mapping={"callback_url": callback_url, "secret": secret or ""})
         self.client.pexpire(keys.state, self.ttl_ms)
 
-    def append(self, job_id: str, body: dict[str, Any], *, lease_token: str = "") -> dict | None:
+    def append(self, job_id: str, body: dict[str, Any], *, lease_token: str = "",
+               callback_url: str = "", secret: str | None = None) -> dict | None:
+        """Numbers and queues a progress event. With a callback URL, the job's route is written
+        again beside it: the outbox's ttl counts from the last event, so a job whose events are
+        further apart than the ttl would otherwise leave them with nowhere to go."""
         k = JobKeys(job_id)
         raw = self._append(keys=[k.state, k.events, k.result, PENDING, k.lease],
                            args=[json.dumps(body), body["progress_percent"], _ms(time.time()),
-                                 self.ttl_ms, job_id, lease_token])
+                                 self.ttl_ms, job_id, lease_token, callback_url, secret or ""])
         return json.loads(raw) if raw else None
 
-    def finish(self, job_id: str, body: dict[str, Any], *, delivery_attempt: int,
-               lease_token: str = "") -> tuple[bool, JobResult]:
+    def finish(self, job_id: str, body: dict[str, Any], *, delivery_attempt: int, lease_token: str = "",
+               callback_url: str = "", secret: str | None = None) -> tuple[bool, JobResult]:
         """Records the job's result and queues its terminal event, or returns the result that
         is already recorded: (recorded now, the result). With a lease token, this is the
         fenced commit: it raises LeaseLost unless the lease is still ours."""
@@ -107,7 +114,7 @@ class Outbox:
         status, attempt, raw = self._finish(
             keys=[k.state, k.events, k.result, PENDING, k.lease],
             args=[json.dumps(body), body["progress_percent"], _ms(time.time()), self.ttl_ms, job_id,
-                  int(delivery_attempt), self.result_ttl_ms, lease_token])
+                  int(delivery_attempt), self.result_ttl_ms, lease_token, callback_url, secret or ""])
         if status == -1:
             raise LeaseLost(f"lease on job {job_id} lost before its result was recorded")
         return status == 1, JobResult(int(attempt), raw)

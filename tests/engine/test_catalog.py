@@ -24,10 +24,10 @@ def test_each_persona_speaks_with_a_voice_derived_for_her():
     assert CATALOG.template("ugc-default").config["caption_style"] == "tiktok_karaoke"
 
 
-def test_an_omitted_persona_is_chosen_stably_from_the_job_id():
-    picks = {CATALOG.persona(None, job_id=f"job-{i}").id for i in range(20)}
+def test_an_omitted_persona_is_chosen_stably_from_its_key():
+    picks = {CATALOG.persona(None, key=f"{seed}:Espresso Cups").id for seed in range(20)}
     assert picks == {"grace", "eileen"}
-    assert CATALOG.persona(None, job_id="job-7") == CATALOG.persona(None, job_id="job-7")
+    assert CATALOG.persona(None, key="7:Cups") == CATALOG.persona(None, key="7:Cups")
 
 
 @pytest.mark.parametrize(("lookup", "error"), [

@@ -321,8 +321,6 @@ def test_captions_disabled_leave_a_sidecar_with_no_cues(pipeline, tmp_path):
     assert vtt.strip() == "WEBVTT" and "-->" not in vtt
 
 
-@pytest.mark.xfail(reason="renders side by side differ again since the persona voices (Praat PSOLA) "
-                          "were merged; the mix itself is bit-identical (tests/pipelines/audio)", strict=False)
 def test_the_same_job_rendered_side_by_side_has_bit_identical_audio(tmp_path):
     spec = tmp_path / "job.json"
     spec.write_text(json.dumps({

@@ -40,10 +40,14 @@ def weed_binary() -> str:
     return found
 
 
+class PortTaken(RuntimeError):
+    """weed exited because one of the ports picked for it was bound by then."""
+
+
 class SeaweedS3:
     def __init__(self, data_dir: Path, *, check_credentials: bool = False) -> None:
         self.data_dir, self.check_credentials = data_dir, check_credentials
-        self.port = free_port()
+        self.port = 0  # picked at each start
         self.grpc: dict[str, int] = {}
         self.process: subprocess.Popen | None = None
 
@@ -52,6 +56,7 @@ class SeaweedS3:
         return f"http://127.0.0.1:{self.port}"
 
     def _argv(self) -> list[str]:
+        self.port = free_port()
         ports = {name: free_port() for name in ("master", "volume", "filer")}
         self.grpc = grpc = {name: free_port() for name in ("master", "volume", "filer", "s3")}
         return [weed_binary(), "server", f"-dir={self.data_dir}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
@@ -71,7 +76,17 @@ class SeaweedS3:
             "actions": ["Admin", "Read", "Write", "List", "Tagging"]}]}))
         return path
 
-    def start(self, *, timeout_s: float = 60) -> SeaweedS3:
+    def start(self, *, timeout_s: float = 60, tries: int = 3) -> SeaweedS3:
+        """Starts the server; a port taken between its pick and weed's bind (weed's own
+        clients dial out from the same ephemeral range) means another set of ports."""
+        for _ in range(tries - 1):
+            try:
+                return self._start(timeout_s)
+            except PortTaken:
+                self.stop()
+        return self._start(timeout_s)
+
+    def _start(self, timeout_s: float) -> SeaweedS3:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         log = (self.data_dir / "weed.log").open("wb")
         self.process = subprocess.Popen(self._argv(), stdout=log, stderr=subprocess.STDOUT,
@@ -79,7 +94,9 @@ class SeaweedS3:
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"weed exited: {(self.data_dir / 'weed.log').read_text()[-2000:]}")
+                log_tail = (self.data_dir / "weed.log").read_text()[-2000:]
+                raise (PortTaken if "address already in use" in log_tail else RuntimeError)(
+                    f"weed exited: {log_tail}")
             if self._answers():
                 return self
             time.sleep(0.2)

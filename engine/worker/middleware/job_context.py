@@ -53,6 +53,11 @@ class JobContext:
         """The API's attempt plus Dramatiq's retries of it, so each try is told apart."""
         return self.delivery.attempt + self.retries
 
+    @property
+    def route(self) -> dict[str, Any]:
+        """Where the job's events go, as the outbox's keyword arguments."""
+        return {"callback_url": self.delivery.callback_url or "", "secret": self.delivery.callback_secret}
+
     def listen(self, listener: Listener) -> None:
         self.listeners.append(listener)
 

@@ -28,8 +28,7 @@ class Progress(Middleware):
         context = current_job()
         if context is None or not context.delivery.callback_url:
             return
-        self.runtime.outbox.register(context.job_id, callback_url=context.delivery.callback_url,
-                                     secret=context.delivery.callback_secret)
+        self.runtime.outbox.register(context.job_id, **context.route)
         context.reporter = ProgressReporter(lambda stage, percent: self._emit(context, stage, percent),
                                             interval_s=self.interval_s)
         context.listen(context.reporter.update)
@@ -44,5 +43,5 @@ class Progress(Middleware):
 
     def _emit(self, context: JobContext, stage: str, percent: float) -> None:
         body = processing_event(job_id=context.job_id, attempt=context.attempt, stage=stage, percent=percent)
-        if self.runtime.outbox.append(context.job_id, body, lease_token=context.lease_token):
+        if self.runtime.outbox.append(context.job_id, body, lease_token=context.lease_token, **context.route):
             self.runtime.relay.notify(context.job_id)

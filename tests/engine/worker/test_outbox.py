@@ -13,7 +13,7 @@ from prometheus_client import REGISTRY
 
 from engine.errors import ProductImageUnreachable
 from engine.reporting import ProgressReporter, encode, failed_event, processing_event, sign, signed_headers
-from engine.worker.idempotency import Lease, ResultStore
+from engine.worker.idempotency import JobKeys, Lease, ResultStore
 from engine.worker.outbox import PENDING, Outbox, Relay
 from engine.worker.refusals import DeadLetters
 
@@ -183,6 +183,21 @@ def test_a_terminal_event_still_refused_when_its_outbox_ends_is_dead_lettered(re
     assert outbox.pending(job) == []
     [entry] = [e for e in DeadLetters(redis_client).entries() if e["job_id"] == job]
     assert entry["event"]["status"] == "completed" and entry["why"] == "refused until its outbox expired"
+
+
+def test_events_further_apart_than_the_outbox_ttl_still_reach_the_api(redis_client, api):
+    job, outbox = job_id(), Outbox(redis_client, ttl_s=1, result_ttl_s=60)
+    route = {"callback_url": api.url, "secret": api.secret}
+    outbox.register(job, **route)
+    outbox.append(job, event(job, "prepare", 1.0), **route)
+    relay = Relay(redis_client, callback_timeout_s=2, max_backoff_s=0.2)
+    relay.deliver_due()
+    time.sleep(1.3)  # a long stage: the job's route and numbering expire before its next event
+    assert not redis_client.exists(JobKeys(job).state)
+    outbox.finish(job, completed(job), delivery_attempt=1, **route)
+    deliver_until(relay, lambda: not outbox.pending(job), timeout_s=5)
+    assert [e["status"] for e in api.for_job(job)] == ["processing", "completed"] and not api.bad_signatures
+    assert not [e for e in DeadLetters(redis_client).entries() if e["job_id"] == job]
 
 
 def test_a_terminal_event_refused_as_malformed_goes_to_the_dead_letter_list_at_once(outbox, redis_client, api):
