@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-OUTBOX_KEY, DEAD_KEY = "ugen:outbox", "ugen:outbox:dead"  # engine/worker/outbox.py, refusals.py
+OUTBOX_KEY, DEAD_KEY = "ugen:outbox", "ugen:outbox:dead"  # engine/worker/outbox.py, refusals.py (tested equal)
 LATENCY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300, 900, 3600)
 
 EVENTS = Counter("ugen_api_events", "Worker events by outcome", ["outcome"])

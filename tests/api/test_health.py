@@ -148,3 +148,11 @@ def test_the_workers_outbox_and_dead_letters_are_read_from_their_redis(own_serve
     finally:
         client.zrem("ugen:outbox", *jobs)
         client.lrem("ugen:outbox:dead", 1, client.lindex("ugen:outbox:dead", -1) or b"")
+
+
+def test_the_metrics_read_the_same_redis_keys_the_worker_writes():
+    from api.metrics import DEAD_KEY, OUTBOX_KEY
+    from engine.worker.outbox import PENDING
+    from engine.worker.refusals import DEAD
+
+    assert (OUTBOX_KEY, DEAD_KEY) == (PENDING, DEAD)
