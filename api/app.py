@@ -20,13 +20,17 @@ from api.context import AppContext
 from api.db import migrate
 from api.errors import install_handlers
 from api.guard import RequestGuard
+from api.music import MAX_BYTES as MAX_MUSIC_BYTES
 from api.routes import (
     admin,
     catalog,
     credits,
+    health,
     internal,
     jobs,
     keys,
+    models,
+    music,
     templates,
     webhook_config,
 )
@@ -34,8 +38,8 @@ from api.settings import ApiSettings
 from api.sweeper import Sweeper
 from api.webhooks import WebhookSender
 
-ROUTERS = (jobs.router, credits.router, catalog.router, templates.router, keys.router, webhook_config.router,
-           internal.router, admin.router)
+ROUTERS = (jobs.router, credits.router, catalog.router, models.router, music.router, templates.router, keys.router,
+           webhook_config.router, internal.router, admin.router, health.router)
 
 
 def _openapi(app: FastAPI) -> dict[str, Any]:
@@ -69,14 +73,10 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     app = FastAPI(title="ugen-engine control plane", version="0.1.0", lifespan=lifespan,
                   description="U-Gen's REST API in front of the ugen-engine worker (docs/api.md).")
     app.state.ctx = ctx
-    app.add_middleware(RequestGuard)
+    app.add_middleware(RequestGuard, upload_paths={"/api/v1/music/custom": MAX_MUSIC_BYTES + 1_048_576})
     install_handlers(app)
     for router in ROUTERS:
         app.include_router(router)
-
-    @app.get("/healthz", tags=["health"])
-    def healthz() -> dict[str, str]:
-        return {"status": "ok"}
 
     app.openapi = lambda: _openapi(app)
     return app

@@ -1,4 +1,5 @@
-"""What every request handler shares: settings, the session factory, the catalog, the dispatcher.
+"""What every request handler shares: settings, the session factory, the catalog, the dispatcher,
+the video models.
 
     ctx = AppContext.build(settings)          # create_app does this once
     with ctx.session() as db: ...             # one committed transaction
@@ -19,6 +20,7 @@ from api.db import make_engine, session_scope
 from api.dispatch import Dispatcher
 from api.links import Links
 from api.settings import ApiSettings
+from api.video_models import VideoModel, video_models
 from engine.catalog import Catalog
 
 
@@ -30,6 +32,7 @@ class AppContext:
     catalog: Catalog
     dispatcher: Dispatcher
     links: Links
+    video_models: list[VideoModel]
 
     @classmethod
     def build(cls, settings: ApiSettings) -> AppContext:
@@ -37,7 +40,7 @@ class AppContext:
         factory = sessionmaker(engine, expire_on_commit=False)
         return cls(settings=settings, engine=engine, factory=factory,
                    catalog=Catalog(settings.configs_dir), dispatcher=Dispatcher(settings),
-                   links=Links.from_settings(settings))
+                   links=Links.from_settings(settings), video_models=video_models(settings.configs_dir))
 
     @contextmanager
     def session(self) -> Iterator[Session]:

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import or_, select
 
+from api.metrics import SWEEPER
 from api.settings import ApiSettings
 from api.tables import Job, utcnow
 
@@ -154,9 +155,11 @@ def sweep_once(ctx: AppContext) -> int:
             break
         if held:
             mark_still_held(ctx, job.id)
+            SWEEPER.labels("kept").inc()
             continue
         if (message := ctx.dispatcher.send(job)) is None:
             break  # the broker is down: try them all again next sweep
         mark_sent(ctx, job.id, message)
+        SWEEPER.labels("resent").inc()
         sent += 1
     return sent

@@ -28,6 +28,7 @@ from api.context import AppContext
 from api.dispatch import callback_secret
 from api.errors import ApiError
 from api.links import stored_objects
+from api.metrics import JOBS_FINISHED
 from api.pricing import estimate
 from api.schemas import EventAck
 from api.tables import TERMINAL_STATUSES, Account, Job, utcnow
@@ -147,4 +148,6 @@ def apply_event(ctx: AppContext, event: ProgressEvent) -> EventAck:
             _completed(ctx, db, account, job, event)
         else:
             _failed(db, account, job, event)
+    if event.status != "processing":
+        JOBS_FINISHED.labels(event.status).inc()
     return EventAck(accepted=True)

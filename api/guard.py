@@ -1,10 +1,12 @@
 """ASGI middleware in front of every route: a cap on body size, and no NUL characters anywhere.
 
-    app.add_middleware(RequestGuard, max_body_bytes=1_048_576)
+    app.add_middleware(RequestGuard, max_body_bytes=1_048_576,
+                       upload_paths={"/api/v1/music/custom": 21 * 1_048_576})
 
 PostgreSQL text cannot hold U+0000, so a NUL in a path, a query or a JSON string would
 otherwise surface as a database error (a 500) deep inside a handler. It is refused here as the
-validation error it is (422, with where it was found); a body over the cap gets a 413.
+validation error it is (422, with where it was found); a body over the cap gets a 413. Upload
+routes (`upload_paths`) have a cap of their own and check their form fields themselves.
 """
 
 from __future__ import annotations
@@ -36,8 +38,10 @@ def _refusal(loc: list[str | int]) -> JSONResponse:
 
 
 class RequestGuard:
-    def __init__(self, app: ASGIApp, *, max_body_bytes: int = 1_048_576) -> None:
+    def __init__(self, app: ASGIApp, *, max_body_bytes: int = 1_048_576,
+                 upload_paths: dict[str, int] | None = None) -> None:
         self.app, self.max_body_bytes = app, max_body_bytes
+        self.upload_paths = upload_paths or {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -49,10 +53,11 @@ class RequestGuard:
         if b"\x00" in unquote_to_bytes(scope.get("query_string", b"").replace(b"+", b" ")):
             await _refusal(["query"])(scope, receive, send)
             return
-        body = await self._read(receive)
+        cap = self.upload_paths.get(scope["path"], self.max_body_bytes)
+        body = await self._read(receive, cap)
         if body is None:
-            error = {"error": {"code": "PAYLOAD_TOO_LARGE", "message": f"request body over {self.max_body_bytes} bytes",
-                               "details": {"max_bytes": self.max_body_bytes}}}
+            error = {"error": {"code": "PAYLOAD_TOO_LARGE", "message": f"request body over {cap} bytes",
+                               "details": {"max_bytes": cap}}}
             await JSONResponse(error, status_code=413)(scope, receive, send)
             return
         if b"\\u0000" in body and (loc := self._body_nul(body)) is not None:
@@ -60,13 +65,13 @@ class RequestGuard:
             return
         await self.app(scope, _replay(body), send)
 
-    async def _read(self, receive: Receive) -> bytes | None:
+    async def _read(self, receive: Receive, cap: int) -> bytes | None:
         chunks, size = [], 0
         while True:
             message = await receive()
             chunk = message.get("body", b"")
             size += len(chunk)
-            if size > self.max_body_bytes:
+            if size > cap:
                 return None
             chunks.append(chunk)
             if not message.get("more_body", False):

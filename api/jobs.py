@@ -4,7 +4,8 @@
     cancel_job(ctx, account_id, job_id)
 
 Order of checks in `create_job`: the spec (422), the idempotency key (same parameters: the
-existing job; different: 409), references to personas, voices, music and templates (422), the
+existing job; different: 409), references to personas, voices, video models, music and
+templates (422), the
 job limits (429), credits (402). Only then is the job row written, and only after its commit is
 the job sent to the worker.
 """
@@ -26,9 +27,12 @@ from api.context import AppContext
 from api.dispatch import send_after_commit
 from api.errors import ApiError, ValidationFailed, not_found, validation_error
 from api.limits import check_job_limits
+from api.metrics import JOBS_FINISHED
+from api.music import active_track
 from api.pricing import estimate
 from api.tables import ACTIVE_STATUSES, Account, Job, utcnow
 from api.templates import resolve
+from api.video_models import check_video_model
 from api.webhooks import url_problem
 from engine.catalog import Catalog
 from engine.errors import InvalidJobSpec, MusicNotFound
@@ -57,7 +61,10 @@ def params_hash(spec: JobSpec) -> str:
     return hashlib.sha256(json.dumps(params, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
-def check_references(catalog: Catalog, spec: JobSpec) -> None:
+def check_references(db: Session, ctx: AppContext, account_id: str, spec: JobSpec) -> None:
+    """Every id the job names exists: persona, voice, video model, custom music (422 if not)."""
+    catalog = ctx.catalog
+    check_video_model(ctx.video_models, spec.video_model)
     if spec.persona_id is not None and spec.persona_id not in {p.id for p in catalog.personas()}:
         raise validation_error(["body", "persona_id"], f"persona {spec.persona_id!r} does not exist",
                                type_="persona_not_found", value=spec.persona_id)
@@ -65,8 +72,8 @@ def check_references(catalog: Catalog, spec: JobSpec) -> None:
     if voice_id is not None and voice_id not in {v.id for v in catalog.voices()}:
         raise validation_error(["body", "voice_settings", "voice_id"], f"voice {voice_id!r} does not exist",
                                type_="voice_not_found", value=voice_id)
-    if spec.custom_music_id is not None:
-        try:
+    if spec.custom_music_id is not None and active_track(db, account_id, spec.custom_music_id) is None:
+        try:  # not one the account uploaded: a track installed beside the catalog (configs/music)
             catalog.music_file(spec.custom_music_id)
         except MusicNotFound as exc:
             raise validation_error(["body", "custom_music_id"], exc.message, type_="music_not_found",
@@ -111,7 +118,7 @@ def _insert(ctx: AppContext, account_id: str, raw: dict[str, Any], spec: JobSpec
         if (existing := _replay(db, account_id, key, digest)) is not None:
             return existing, False
         full = _merged(db, ctx.catalog, account_id, raw, spec)
-        check_references(ctx.catalog, full)
+        check_references(db, ctx, account_id, full)
         check_job_limits(db, account, ctx.settings.limits, utcnow())
         job = _new_job(account, full, key, digest, estimate(full).total)
         db.add(job)
@@ -124,7 +131,9 @@ def spec_with_template(ctx: AppContext, account_id: str, raw: Any) -> JobSpec:
     """The job a body describes, its template merged in, without creating anything (estimates)."""
     spec = parse_request(raw)
     with ctx.session() as db:
-        return _merged(db, ctx.catalog, account_id, raw, spec, count_use=False)
+        full = _merged(db, ctx.catalog, account_id, raw, spec, count_use=False)
+    check_video_model(ctx.video_models, full.video_model)
+    return full
 
 
 def create_job(ctx: AppContext, account_id: str, raw: Any) -> tuple[Job, bool]:
@@ -158,6 +167,7 @@ def cancel_job(ctx: AppContext, account_id: str, job_id: str) -> Job:
         running = job.status == "processing"  # its worker must let go before its slot frees
         job.status, job.finished_at = "cancelled", None if running else utcnow()
         ledger.release(db, account, job, why="job cancelled")
+    JOBS_FINISHED.labels("cancelled").inc()
     signal_cancel(ctx.settings, job.id)
     return job
 

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from api import ledger
 from api.context import AppContext
 from api.dispatch import sweep_once
+from api.metrics import JOBS_FINISHED, SWEEPER
 from api.tables import Account, Job, utcnow
 from api.webhooks import queue_webhook
 
@@ -46,6 +47,8 @@ def _fail(ctx: AppContext, job_id: str, cutoff) -> bool:
         ledger.release(db, account, job, why="job stalled")
         queue_webhook(db, account, job, "job.failed")
     log.warning("job %s failed: no event for %.0f s", job_id, ctx.settings.stall_after_s)
+    SWEEPER.labels("stalled").inc()
+    JOBS_FINISHED.labels("failed").inc()
     return True
 
 

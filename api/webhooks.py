@@ -32,6 +32,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from api.metrics import WEBHOOKS
 from api.tables import Account, Job, WebhookDelivery, utcnow
 from engine.public_http import PublicHttpRefused, post_to_public
 from engine.reporting import encode, signed_headers
@@ -150,9 +151,12 @@ class WebhookSender:
             now = utcnow()
             if problem is None:
                 row.state, row.delivered_at, row.last_error = "delivered", now, None
+                WEBHOOKS.labels("delivered").inc()
             elif row.attempts > len(delays):
                 row.state, row.last_error = "dropped", problem
+                WEBHOOKS.labels("dropped").inc()
                 log.warning("webhook %s for job %s dropped after %d tries: %s", row.event, row.job_id,
                             row.attempts, problem)
             else:
                 row.last_error, row.next_attempt_at = problem, now + timedelta(seconds=delays[row.attempts - 1])
+                WEBHOOKS.labels("retried").inc()

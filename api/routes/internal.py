@@ -14,8 +14,9 @@ from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from api.context import Ctx
-from api.errors import ValidationFailed, error_responses, validation_items
+from api.errors import ApiError, ValidationFailed, error_responses, validation_items
 from api.events import ProgressEvent, apply_event, verify
+from api.metrics import EVENT_LATENCY, EVENTS
 from api.schemas import EventAck
 
 router = APIRouter(prefix="/internal", tags=["internal"])
@@ -32,10 +33,17 @@ def event_schemas() -> dict:
                  "schema": {"$ref": "#/components/schemas/ProgressEvent"}}}}})
 async def job_event(request: Request, ctx: Ctx) -> EventAck:
     raw = await request.body()
-    verify(ctx, request.headers, raw, time.time())
     try:
+        verify(ctx, request.headers, raw, time.time())
         event = ProgressEvent.model_validate_json(raw)
     except ValidationError as exc:
+        EVENTS.labels("refused").inc()
         raise ValidationFailed([{**item, "loc": ["body", *item["loc"]]}
                                 for item in validation_items(exc.errors(include_url=False))]) from None
-    return await run_in_threadpool(apply_event, ctx, event)
+    except ApiError:
+        EVENTS.labels("refused").inc()
+        raise
+    ack = await run_in_threadpool(apply_event, ctx, event)
+    EVENTS.labels("applied" if ack.accepted else "ignored").inc()
+    EVENT_LATENCY.observe(max(0.0, time.time() - int(request.headers["x-ugen-timestamp"])))
+    return ack

@@ -1,7 +1,9 @@
 """Templates: GET/POST /api/v1/templates, GET/PATCH/DELETE /api/v1/templates/{template_id}.
 
-The list is a bare array (as U-Gen's): the account's own templates (default first, then most
-used, then most recently changed), then the catalog's built-ins, which are read-only.
+The list is a bare array (as U-Gen's), the account's own templates and the catalog's read-only
+built-ins together: the default first (the account's own, else the built-in default), then by use
+count (a built-in's is how many of the account's jobs named it), then the most recently changed;
+at equal keys the account's own come first.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from sqlalchemy import func, select
 from api.auth import CurrentPrincipal
 from api.context import AppContext, Ctx
 from api.errors import ApiError, error_responses, not_found
-from api.tables import Account, Template
+from api.tables import Account, Job, Template
 from api.templates import MAX_PER_ACCOUNT, check_config, clear_default, own
 from engine.catalog import TemplateEntry
 
@@ -59,9 +61,22 @@ def _out(t: Template) -> TemplateOut:
                        use_count=t.use_count, builtin=False, created_at=t.created_at, updated_at=t.updated_at)
 
 
-def _builtin(t: TemplateEntry, *, default: bool) -> TemplateOut:
+def _builtin(t: TemplateEntry, *, default: bool, use_count: int = 0) -> TemplateOut:
     return TemplateOut(id=t.id, name=t.name, description=t.description, config=t.config, is_default=default,
-                       use_count=0, builtin=True, created_at=None, updated_at=None)
+                       use_count=use_count, builtin=True, created_at=None, updated_at=None)
+
+
+def _rank(t: TemplateOut) -> tuple:
+    """Sort key: default, then use count, then latest change (built-ins have none), own first."""
+    changed = -t.updated_at.timestamp() if t.updated_at else float("inf")
+    return (not t.is_default, -t.use_count, changed, t.builtin)
+
+
+def _builtin_uses(db, account_id: str, ids: list[str]) -> dict[str, int]:
+    rows = db.execute(select(Job.template_id, func.count()).where(Job.account_id == account_id,
+                                                                  Job.template_id.in_(ids))
+                      .group_by(Job.template_id)).all()
+    return dict(rows)
 
 
 def _read_only(template_id: str) -> ApiError:
@@ -72,12 +87,13 @@ def _read_only(template_id: str) -> ApiError:
 @router.get("", response_model=list[TemplateOut], responses=error_responses(401, 403))
 def list_templates(principal: CurrentPrincipal, ctx: Ctx,
                    limit: Annotated[int, Query(ge=1, le=100)] = 50) -> list[TemplateOut]:
+    entries = ctx.catalog.templates()
     with ctx.session() as db:
-        rows = db.scalars(select(Template).where(Template.account_id == principal.account_id).order_by(
-            Template.is_default.desc(), Template.use_count.desc(), Template.updated_at.desc())).all()
+        rows = db.scalars(select(Template).where(Template.account_id == principal.account_id)).all()
+        uses = _builtin_uses(db, principal.account_id, [t.id for t in entries])
     has_default = any(t.is_default for t in rows)
-    builtins = [_builtin(t, default=t.is_default and not has_default) for t in ctx.catalog.templates()]
-    return ([_out(t) for t in rows] + builtins)[:limit]
+    builtins = [_builtin(t, default=t.is_default and not has_default, use_count=uses.get(t.id, 0)) for t in entries]
+    return sorted([_out(t) for t in rows] + builtins, key=_rank)[:limit]
 
 
 @router.post("", status_code=201, response_model=TemplateOut, responses=error_responses(401, 403, 409))

@@ -1,6 +1,7 @@
 """End to end: a job POSTed over HTTP to a real API server, rendered by a real worker process
 (Redis broker, SeaweedFS S3), its progress reported back signed, the result read with GET, and
-the account's webhook receiving exactly one signed job.completed."""
+the account's webhook receiving exactly one signed job.completed; driven with the typed client
+(api/client.py) as a customer would."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import urllib.request
 
 import pytest
 
+from api.client import Job, UGenClient, verify_webhook
 from tests.api.support import ApiServer, WebhookReceiver
 
 pytest_plugins = ["tests.support.fixtures"]  # real Redis, S3, worker processes, product image
@@ -18,14 +20,15 @@ pytest_plugins = ["tests.support.fixtures"]  # real Redis, S3, worker processes,
 pytestmark = pytest.mark.integration
 
 
-def wait_until_finished(client, job_id: str, *, timeout_s: float) -> dict:
+def stages_seen(ugen: UGenClient, job_id: str, *, timeout_s: float) -> tuple[Job, list[tuple[str, str]]]:
+    """The finished job, and each (status, stage) it was seen in while polling."""
     deadline, seen = time.monotonic() + timeout_s, []
     while time.monotonic() < deadline:
-        job = client.get(f"/api/v1/jobs/{job_id}").json()
-        if not seen or seen[-1] != (job["status"], job["current_stage"]):
-            seen.append((job["status"], job["current_stage"]))
-        if job["status"] in ("completed", "failed", "cancelled"):
-            return {**job, "seen": seen}
+        job = ugen.get_job(job_id)
+        if not seen or seen[-1] != (job.status, job.current_stage):
+            seen.append((job.status, job.current_stage))
+        if job.finished:
+            return job, seen
         time.sleep(0.5)
     raise AssertionError(f"job {job_id} not finished after {timeout_s} s; seen {seen}")
 
@@ -39,33 +42,34 @@ def test_a_job_posted_to_the_api_is_rendered_by_a_worker_and_reported_back_once(
     try:
         account = api.new_account(credits=1000)
         account.client.put("/api/v1/tenants/me/webhook", json={"webhook_url": hooks.url, "webhook_secret": hooks.secret})
-        created = account.client.post("/api/v1/jobs", json={
-            "product_name": "Espresso Cups", "product_image_url": product_url, "video_resolution": "draft",
-            "segment_count": 2, "segment_duration": 3, "persona_id": "grace", "seed": 1})
-        assert created.status_code == 201, created.text
-        job_id = created.json()["job_id"]
+        ugen = UGenClient(api.url, api_key=account.key)
+        spec = {"product_name": "Espresso Cups", "product_image_url": product_url, "video_resolution": "draft",
+                "segment_count": 2, "segment_duration": 3, "persona_id": "grace", "seed": 1}
+        assert ugen.estimate(spec).total_credits == 70
+        created = ugen.create_job(spec, idempotency_key="e2e-espresso")
+        assert ugen.create_job(spec, idempotency_key="e2e-espresso").replayed
+        job_id = created.job_id
 
-        job = wait_until_finished(account.client, job_id, timeout_s=240)
-        assert job["status"] == "completed", (job, worker.log()[-3000:], api.log()[-3000:])
-        assert ("processing", "generation") in job["seen"]
-        assert (job["current_stage"], job["progress_percent"], job["error"]) == ("complete", 100, None)
-        assert re.search(rf"/{bucket}/renders/{job_id}/[0-9a-f]{{32}}/final\.mp4$", job["final_video_url"])
-        lease_folder = job["final_video_url"].rsplit("/", 2)[-2]
-        assert job["thumbnail_url"].rsplit("/", 2)[-2:] == [lease_folder, "thumbnail.jpg"]
-        assert (job["width"], job["height"]) == (360, 640) and 5.0 < job["duration_s"] < 7.0
-        video = urllib.request.urlopen(job["final_video_url"], timeout=10).read()
-        assert len(video) == job["size_bytes"] > 10_000 and video[4:8] == b"ftyp"
-        assert 0 < job["credits_consumed"] <= 70 and job["credits_reserved"] == 0
+        job, seen = stages_seen(ugen, job_id, timeout_s=240)
+        assert job.status == "completed", (job, worker.log()[-3000:], api.log()[-3000:])
+        assert ("processing", "generation") in seen
+        assert (job.current_stage, job.progress_percent, job.error) == ("complete", 100, None)
+        assert re.search(rf"/{bucket}/renders/{job_id}/[0-9a-f]{{32}}/final\.mp4$", job.final_video_url)
+        lease_folder = job.final_video_url.rsplit("/", 2)[-2]
+        assert job.thumbnail_url.rsplit("/", 2)[-2:] == [lease_folder, "thumbnail.jpg"]
+        assert (job.width, job.height) == (360, 640) and 5.0 < job.duration_s < 7.0
+        video = urllib.request.urlopen(job.final_video_url, timeout=10).read()
+        assert len(video) == job.size_bytes > 10_000 and video[4:8] == b"ftyp"
+        assert 0 < job.credits_consumed <= 70 and job.credits_reserved == 0
         balance = account.client.get("/api/v1/credits/balance").json()
-        assert balance == {"credit_balance": 1000 - job["credits_consumed"], "credit_reserved": 0,
-                           "available_credits": 1000 - job["credits_consumed"]}
+        assert balance == {"credit_balance": 1000 - job.credits_consumed, "credit_reserved": 0,
+                           "available_credits": 1000 - job.credits_consumed}
 
         [delivery] = hooks.wait_for(1, timeout_s=15)
-        assert hooks.signed_correctly(delivery)
-        assert (delivery.body["event"], delivery.body["job_id"], delivery.body["status"]) == (
-            "job.completed", job_id, "completed")
-        assert delivery.body["final_video_url"] == job["final_video_url"]
-        assert delivery.body["credits_consumed"] == job["credits_consumed"]
+        payload = verify_webhook(hooks.secret, delivery.headers, delivery.raw)
+        assert (payload["event"], payload["job_id"], payload["status"]) == ("job.completed", job_id, "completed")
+        assert payload["final_video_url"] == job.final_video_url
+        assert payload["credits_consumed"] == job.credits_consumed
         time.sleep(3)
         assert len(hooks.deliveries) == 1
         assert "Traceback" not in api.log() and "ERROR" not in api.log()

@@ -23,7 +23,7 @@ from api.app import create_app
 from api.settings import ApiSettings
 from tests.api.support import ADMIN_TOKEN, Account, ApiServer
 
-EXAMPLES_PER_OPERATION = 40  # 28 operations: about half a minute on two cores
+EXAMPLES_PER_OPERATION = 40  # 36 operations: about half a minute on two cores
 CHECKS = [not_a_server_error, response_schema_conformance, status_code_conformance, content_type_conformance]
 
 # The schema the server publishes, built in-process (no server, no database touched) so the

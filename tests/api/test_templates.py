@@ -26,12 +26,26 @@ def test_a_template_is_created_read_updated_and_deleted(account):
     assert account.client.get(f"/api/v1/templates/{template['id']}").status_code == 404
 
 
-def test_the_list_is_a_bare_array_of_own_templates_then_the_catalogs(account):
+def test_the_list_is_a_bare_array_default_first_then_by_use_count_own_before_built_ins(account):
     make(account, "A")
     listed = account.client.get("/api/v1/templates").json()
     assert isinstance(listed, list)
-    assert [(t["name"], t["builtin"]) for t in listed] == [("A", False), ("Calm showcase", True), ("UGC default", True)]
-    assert account.client.get("/api/v1/templates", params={"limit": 1}).json()[0]["name"] == "A"
+    assert [(t["name"], t["builtin"], t["is_default"]) for t in listed] == [
+        ("UGC default", True, True), ("A", False, False), ("Calm showcase", True, False)]
+    assert account.client.get("/api/v1/templates", params={"limit": 1}).json()[0]["name"] == "UGC default"
+
+
+def test_templates_used_more_come_first_after_the_default_built_ins_counting_this_accounts_jobs(server: ApiServer):
+    account = server.new_account(credits=1000, max_concurrent_jobs=10)
+    once, twice = make(account, "Once").json(), make(account, "Twice").json()
+    for template_id in (once["id"], twice["id"], twice["id"], "calm-showcase", "calm-showcase", "calm-showcase"):
+        assert account.client.post("/api/v1/jobs", json=job_body(template_id=template_id)).status_code == 201
+    listed = account.client.get("/api/v1/templates").json()
+    assert [(t["name"], t["use_count"]) for t in listed] == [
+        ("UGC default", 0), ("Calm showcase", 3), ("Twice", 2), ("Once", 1)]
+    make(account, "Mine", is_default=True)
+    assert [t["name"] for t in account.client.get("/api/v1/templates").json()] == [
+        "Mine", "Calm showcase", "Twice", "Once", "UGC default"]
 
 
 def test_an_account_has_at_most_one_default(account):
