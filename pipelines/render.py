@@ -169,7 +169,8 @@ class RenderPipeline:
     def _prepare(self, job: _Job, allow_local_files: bool) -> None:
         spec = job.spec
         entry = job.voice_entry
-        job.voice = self.registry.voice(entry.model_path, voice_id=entry.id, transform=entry.transform)
+        job.voice = self.registry.voice(entry.model_path, voice_id=entry.id, transform=entry.transform,
+                                        language=spec.voice_settings.language)
         job.cutout = load_product(spec.product_image_url, limits=self.settings.fetch,
                                   allow_local_files=allow_local_files, cutout=self.registry.cutout())
         job.files["product.png"] = artifacts.save_rgba(job.cutout.rgba, job.work / "product.png")
