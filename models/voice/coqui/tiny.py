@@ -153,19 +153,22 @@ ALIGNER_TINY = {"extractor_mode": "layer_norm",
                 "encoder_layer_norm_first": True, "encoder_layer_drop": 0.0, "aux_num_out": 28}
 
 
-def write_random_aligner(directory: Path, *, seed: int = 0) -> Path:
+def write_random_aligner(directory: Path, *, size: str = "tiny", seed: int = 0) -> Path:
     """model.pt as the MMS_FA release stores it (its output layer with fairseq's 3 unused rows
-    at 1-3), random and narrow, and the params.json that says how narrow."""
+    at 1-3), random: tiny, with the params.json that says how narrow, or full, the release's
+    architecture and layout exactly (300 M parameters, for GPU timing runs)."""
     from torchaudio.models import wav2vec2_model
 
-    from models.voice.coqui.ctc_align import PARAMS, WEIGHTS
+    from models.voice.coqui.ctc_align import PARAMS, WEIGHTS, release_params
 
     torch.manual_seed(seed)
     directory.mkdir(parents=True, exist_ok=True)
-    state = wav2vec2_model(**ALIGNER_TINY).state_dict()
+    params = ALIGNER_TINY if size == "tiny" else release_params()
+    state = wav2vec2_model(**params).state_dict()
     for key in ("aux.weight", "aux.bias"):
         unused = torch.zeros((3, *state[key].shape[1:]))
         state[key] = torch.cat((state[key][:1], unused, state[key][1:]))
     torch.save(state, directory / WEIGHTS)
-    (directory / PARAMS).write_text(json.dumps(ALIGNER_TINY, indent=1))
+    if size == "tiny":
+        (directory / PARAMS).write_text(json.dumps(ALIGNER_TINY, indent=1))
     return directory
