@@ -113,7 +113,7 @@ class CoquiVoiceBackend:
 
     @classmethod
     def spoken_languages(cls, voice_language: str, *, model_dir: str | Path | None = None,
-                         **_options: object) -> tuple[str, ...]:
+                         **options: object) -> tuple[str, ...]:
         """What a catalog voice speaks here: an XTTS model every language of its config
         (each voice is cloned, so each speaks them all) when a forced aligner times its
         words, English only when DTW against the English Piper voice must; another model
@@ -122,7 +122,7 @@ class CoquiVoiceBackend:
         if model_dir is not None and config.is_file():
             languages = json.loads(config.read_text()).get("languages") or []
             spoken = tuple(dict.fromkeys(str(code).split("-")[0].lower() for code in languages))
-            if spoken and (_options.get("aligner_dir") or _options.get("timings") == "ctc"):
+            if spoken and (options.get("aligner_dir") or options.get("timings") == "ctc"):
                 return spoken
             if spoken:
                 return tuple(code for code in spoken if code == "en")
