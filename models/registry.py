@@ -68,7 +68,7 @@ PROFILE_SETTINGS = ("device",)  # top-level keys that are not roles
 DEVICE_BACKENDS = {("script", "smollm2"), ("script", "transformers"), ("voice", "coqui"),
                    ("animator", "musetalk"), ("cutout", "segmentation"),
                    ("keyframe", "qwen-image-edit"), ("motion", "wan")}
-PATH_OPTIONS = ("model_dir", "model_path")
+PATH_OPTIONS = ("model_dir", "model_path", "aligner_dir")
 
 
 class ProfileError(ValueError):
@@ -203,23 +203,28 @@ class Registry:
 
                     options["device"] = resolve_device(options["device"])
                 cls = backend_class(role, backend_name(self.profile[role]))
-                self._loaded[(role, *key)] = cls(**options, **kwargs)
+                self._loaded[(role, *key)] = cls(**{**options, **kwargs})
             return self._loaded[(role, *key)]
 
     def script_writer(self) -> ScriptWriter:
         return self._get("script", ())
 
-    def voice(self, model_path: Path, *, voice_id: str,
-              transform: Iterable[tuple[str, Any]] = ()) -> VoiceBackend:
+    def voice(self, model_path: Path, *, voice_id: str, transform: Iterable[tuple[str, Any]] = (),
+              language: str | None = None) -> VoiceBackend:
         """The catalog voice `voice_id`: the profile's backend speaking `model_path`, its
-        output transformed when the catalog entry has a `transform` (models.voice.transform)."""
-        source = self._get("voice", (voice_id,), model_path=model_path,
-                           cache_dir=self.cache_dir / "voices")
+        output transformed when the catalog entry has a `transform` (models.voice.transform).
+        A backend that speaks several languages (`per_job_language`) speaks the job's
+        `language`; the others speak their own."""
+        cls = backend_class("voice", backend_name(self.profile["voice"]))
+        spoken = {"language": language} if language and getattr(cls, "per_job_language", False) \
+            else {}
+        source = self._get("voice", (voice_id, *spoken.values()), model_path=model_path,
+                           cache_dir=self.cache_dir / "voices", **spoken)
         settings = dict(transform)
         if not settings:
             return source
         with self._lock:
-            key = ("voice", voice_id, "transform")
+            key = ("voice", voice_id, *spoken.values(), "transform")
             if key not in self._loaded:
                 from models.voice.transform import TransformedVoice, VoiceTransform
 

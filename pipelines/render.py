@@ -169,7 +169,8 @@ class RenderPipeline:
     def _prepare(self, job: _Job, allow_local_files: bool) -> None:
         spec = job.spec
         entry = job.voice_entry
-        job.voice = self.registry.voice(entry.model_path, voice_id=entry.id, transform=entry.transform)
+        job.voice = self.registry.voice(entry.model_path, voice_id=entry.id, transform=entry.transform,
+                                        language=spec.voice_settings.language)
         job.cutout = load_product(spec.product_image_url, limits=self.settings.fetch,
                                   allow_local_files=allow_local_files, cutout=self.registry.cutout())
         job.files["product.png"] = artifacts.save_rgba(job.cutout.rgba, job.work / "product.png")
@@ -199,7 +200,8 @@ class RenderPipeline:
                                  details={"persona_id": job.persona.id}) from None
         job.scene, job.patches, job.captions, job.boxes = (built.edit or built.scene, built.patches,
                                                            built.captions, built.boxes)
-        job.shots = [shot.as_dict() for shot in built.edit.shots] if built.edit else []
+        job.shots = ([shot.as_dict() for shot in built.edit.shots] if built.edit else
+                     job.generative.shots if job.generative else [])
         artifacts.write_json(job.files["script.json"],
                              artifacts.script_document(job.script, job.track, shots=job.shots))
 
@@ -212,9 +214,8 @@ class RenderPipeline:
         backends = GenerativeBackends(self.registry.keyframes(), self.registry.motion(),
                                       self.registry.animator())
         template = self.catalog.template(spec.template_id) if spec.template_id else None
-        document = artifacts.script_document(job.script, job.track)
         built, job.generative = build_generative_scene(
-            spec, job.track, job.cutout, persona=job.persona, document=document,
+            spec, job.track, job.cutout, persona=job.persona, script=job.script,
             backends=backends, configs=self.catalog.root, template=template,
             on_fraction=lambda f: report(0.5 + 0.5 * f))
         return built

@@ -6,6 +6,7 @@
     python scripts/fetch_models.py --segmentation        # UperNet-ConvNeXt-S into .../segmentation
     python scripts/fetch_models.py --llm Qwen/Qwen2.5-7B-Instruct   # into .../llm/Qwen2.5-7B-Instruct
     python scripts/fetch_models.py --coqui               # XTTS-v2 into .../xtts (non-commercial licence)
+    python scripts/fetch_models.py --aligner             # the MMS forced aligner into .../mms-fa
     python scripts/fetch_models.py --all                 # everything configs/profiles/gpu.yaml names
     python scripts/fetch_models.py --generative          # gpu-generative.yaml's keyframe + motion models
     python scripts/fetch_models.py --motion-a14b         # the Wan2.2 I2V-A14B option (two 14 B experts)
@@ -21,6 +22,8 @@ creativeml-openrail-m. sd-vae-ft-mse and whisper are MIT. openmmlab/upernet-conv
 card says MIT (it is trained on ADE20K, whose own terms apply to the data).
 Qwen2.5-7B-Instruct is Apache-2.0. coqui/XTTS-v2 is under the Coqui Public Model License:
 non-commercial use only (docs/voices.md: pointing the voice at a permissive Coqui model).
+The MMS forced aligner (torchaudio's MMS_FA, XTTS's word timings in every language) is one file,
+model.pt, from Meta's download server, under CC-BY-NC 4.0 (non-commercial, as the MMS models).
 Qwen/Qwen-Image-Edit-2509 and Wan-AI/Wan2.2-{TI2V-5B,I2V-A14B}-Diffusers are Apache-2.0; their
 diffusers folders are fetched whole (model_index.json + one folder per component) and their
 architecture is compared with the copy kept in configs/models/.
@@ -78,8 +81,11 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
                         help="fetch a safetensors instruct model into $UGEN_MODELS_DIR/llm/NAME only")
     parser.add_argument("--coqui", action="store_true",
                         help=f"fetch {COQUI_REPO} into $UGEN_MODELS_DIR/xtts only")
+    parser.add_argument("--aligner", action="store_true",
+                        help="fetch the MMS forced aligner into $UGEN_MODELS_DIR/mms-fa only")
     parser.add_argument("--all", action="store_true",
-                        help="MuseTalk, the segmentation model, Qwen/Qwen2.5-7B-Instruct and XTTS-v2")
+                        help="MuseTalk, the segmentation model, Qwen/Qwen2.5-7B-Instruct, XTTS-v2 "
+                             "and the MMS forced aligner")
     parser.add_argument("--generative", action="store_true",
                         help="Qwen-Image-Edit-2509 and Wan2.2-TI2V-5B (configs/profiles/gpu-generative.yaml)")
     parser.add_argument("--motion-a14b", action="store_true",
@@ -122,6 +128,24 @@ def fetch_coqui(target: Path) -> None:
         if not (target / name).is_file():
             print(f"downloading {COQUI_REPO}/{name}", flush=True)
             hf_hub_download(repo_id=COQUI_REPO, filename=name, local_dir=target)
+
+
+def fetch_aligner(target: Path) -> None:
+    """MMS_FA's model.pt as torchaudio downloads it (the loader drops its 3 unused outputs)."""
+    import shutil
+    import urllib.request
+
+    from models.voice.coqui.ctc_align import RELEASE_URL, WEIGHTS
+
+    if (target / WEIGHTS).is_file():
+        return
+    target.mkdir(parents=True, exist_ok=True)
+    partial = target / f"{WEIGHTS}.partial"
+    print(f"downloading {RELEASE_URL}", flush=True)
+    with urllib.request.urlopen(RELEASE_URL, timeout=float(DOWNLOAD_TIMEOUT_S)) as response, \
+            partial.open("wb") as out:
+        shutil.copyfileobj(response, out, length=1 << 20)
+    partial.replace(target / WEIGHTS)
 
 
 def fetch_llm(repo: str, target: Path) -> None:
@@ -184,12 +208,14 @@ def main(argv: list[str] | None = None) -> int:
         fetch_llm(repo, models_dir / "llm" / repo.split("/")[-1])
     if args.coqui or args.all:
         fetch_coqui(models_dir / "xtts")
+    if args.aligner or args.all:
+        fetch_aligner(models_dir / "mms-fa")
     if args.generative:
         fetch_pipelines(models_dir, GENERATIVE)
     if args.motion_a14b:
         fetch_pipelines(models_dir, MOTION_A14B)
-    if (args.segmentation or args.llm or args.coqui or args.generative or args.motion_a14b) \
-            and not args.all:
+    if (args.segmentation or args.llm or args.coqui or args.aligner or args.generative
+            or args.motion_a14b) and not args.all:
         return 0
     model_dir = args.model_dir or models_dir / "musetalk"
     for path in fetch(model_dir, safetensors=args.safetensors):

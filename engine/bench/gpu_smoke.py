@@ -108,16 +108,18 @@ def write_musetalk(root: Path, *, size: str, device: str) -> None:
 
 
 def write_voice(root: Path, *, size: str) -> str | None:
-    """Random XTTS weights, or None (with the reason printed) when Coqui is not here."""
+    """Random XTTS weights and the forced aligner beside them (`root`'s sibling mms-fa), or
+    None (with the reason printed) when Coqui is not here."""
     if importlib.util.find_spec("TTS") is None:
         print("voice: skipped Coqui XTTS (coqui-tts is not installed here); the voice is Piper")
         return None
     try:
-        from models.voice.coqui.tiny import write_random_xtts
+        from models.voice.coqui.tiny import write_random_aligner, write_random_xtts
     except ImportError as exc:
         print(f"voice: skipped Coqui XTTS ({exc}); the voice is Piper")
         return None
     write_random_xtts(root, size=size)
+    write_random_aligner(root.parent / "mms-fa", size=size)
     return "coqui"
 
 

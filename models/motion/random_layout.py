@@ -96,8 +96,9 @@ def write_random_layout(root: Path, *, variant: str = "ti2v-5b", size: str = "ti
     root = Path(root)
     random_pipeline(variant, size).save_pretrained(str(root))
     # save_pretrained names the classes it was given (transformers 5 has one T5 tokenizer
-    # class); the index keeps the release's names, which load the same classes.
-    index = json.loads((root / "model_index.json").read_text())
-    index.update({k: v for k, v in release(variant)["model_index"].items() if not k.startswith("_")})
+    # class, and the TI2V release is saved by WanPipeline); the index is the release's, whose
+    # names load the same classes.
+    saved = json.loads((root / "model_index.json").read_text())
+    index = {"_diffusers_version": saved["_diffusers_version"], **release(variant)["model_index"]}
     (root / "model_index.json").write_text(json.dumps(index, indent=2))
     return root

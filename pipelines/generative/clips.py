@@ -8,7 +8,8 @@ capped at `max_motion_s` (longer shots play the clip forward, then backward). Th
 rate (24 or 16 fps) becomes the output's 30 fps by taking the nearest source frame. A talking
 shot is then lip-synced by the persona animator's idle-video path (MuseTalk), with the voice of
 that shot only; a clip in which no face can be found is shown without lip-sync, and the record
-says so. Held shots show the anchor keyframe with a slow push-in.
+says so. A cutaway shows the product cut-out full frame, the end card's shot the anchor
+keyframe, both with a slow push-in and no lip-sync.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ class ClipJob:
     motion_size: tuple[int, int]  # generation (width, height)
     fps: int
     max_motion_s: float
+    cutaway: np.ndarray  # a product cutaway's frame (output size): the cut-out full frame
 
 
 def frame_span(shot: Shot, fps: int) -> range:
@@ -51,6 +53,8 @@ def frame_span(shot: Shot, fps: int) -> range:
 def shot_frames(shot: Shot, keyframes: Keyframes, *, job: ClipJob,
                 record: GenerativeRecord) -> Iterator[np.ndarray]:
     count = len(frame_span(shot, job.fps))
+    if shot.kind == "cutaway":
+        return held_frames(job.cutaway, count, size=job.size)
     if not shot.generated:
         return held_frames(keyframes.for_shot(shot), count, size=job.size)
     clip = _animate(shot, keyframes.for_shot(shot), job, record)

@@ -1,9 +1,10 @@
 """The generative tier's scene: generated shots fill the frame, captions and the end card on top.
 
-    built = build_generative_scene(spec, track, cutout, persona=entry, document=script_doc,
-                                   backends=GenerativeBackends(keyframes, motion, animator),
-                                   configs=Path("configs"), template=None, on_fraction=report)
-    built.scene, built.patches, record.summary()
+    built, record = build_generative_scene(spec, track, cutout, persona=entry, script=script,
+                                           backends=GenerativeBackends(keyframes, motion, animator),
+                                           configs=Path("configs"), template=None,
+                                           on_fraction=report)
+    built.scene, built.patches, record.summary(), record.shots   # record.shots: script.json's
 
 Keyframes are made here (the `init` stage); the patches iterator animates, lip-syncs and
 scales each shot only as the encoder asks for its frames (the `generation` stage), so one
@@ -24,17 +25,20 @@ from PIL import Image
 
 from engine.catalog import PersonaEntry, TemplateEntry
 from engine.spec import JobSpec
-from models.base import Box, Cutout, KeyframeBackend, MotionBackend, PersonaAnimator
+from models.base import Box, Cutout, KeyframeBackend, MotionBackend, PersonaAnimator, Script
 from pipelines.captions.font import font_path
 from pipelines.captions.track import caption_track
-from pipelines.compose.compositor import EndCard, Scene
+from pipelines.compose.compositor import EndCard, Layer, Placement, Scene
 from pipelines.compose.endcard import build_end_card, end_card_seconds
 from pipelines.compose.layout import layout_for
+from pipelines.compose.product_use import hero_image
+from pipelines.compose.shot_layout import shot_boxes
+from pipelines.compose.title import title_card
 from pipelines.contract import FPS
 from pipelines.generative.clips import ClipJob, fit_frame, frame_span, shot_frames
 from pipelines.generative.keyframes import Keyframes, make_keyframes
 from pipelines.generative.record import GenerativeRecord
-from pipelines.generative.shots import Shot, plan_shots
+from pipelines.generative.shots import Shot, edit_shots
 from pipelines.scene import BuiltScene, caption_overlay
 from pipelines.voice import VoiceTrack
 
@@ -57,7 +61,7 @@ def generation_size(width: int, height: int, *, max_side_px: int, multiple: int)
 
 
 def build_generative_scene(spec: JobSpec, track: VoiceTrack, cutout: Cutout, *,
-                           persona: PersonaEntry, document: dict[str, Any],
+                           persona: PersonaEntry, script: Script,
                            backends: GenerativeBackends, configs: Path,
                            template: TemplateEntry | None,
                            on_fraction: Any) -> tuple[BuiltScene, GenerativeRecord]:
@@ -67,26 +71,42 @@ def build_generative_scene(spec: JobSpec, track: VoiceTrack, cutout: Cutout, *,
                                                                DEFAULT_MAX_SIDE_PX),
                            multiple=getattr(motion, "size_multiple", 32))
     card_start = track.duration_s - end_card_seconds(track.duration_s)
-    shots = [s for s in plan_shots(document, track) if s.start_s < card_start + 0.35]
+    shots = [s for s in edit_shots(script, track, fps=FPS, end_card_s=card_start)
+             if s.start_s < card_start + 0.35]
     record = GenerativeRecord(getattr(backends.keyframes, "name", "?"), getattr(motion, "name", "?"))
-    record.shots = [{"index": s.index, "kind": s.kind, "start_s": round(s.start_s, 3),
-                     "end_s": round(s.end_s, 3), "generated": s.generated} for s in shots]
+    record.shots = [s.as_dict() for s in shots]
     portrait = np.asarray(Image.open(persona.image_path).convert("RGB"))
     keyframes = make_keyframes(spec, shots, persona=portrait, product=cutout.rgba,
                                backend=backends.keyframes, size=size, template=template,
                                record=record, on_fraction=on_fraction)
+    boxes = shot_boxes(width, height)
+    cutaway, _ = hero_image(cutout, boxes.cutaway_product, width, height)
     job = ClipJob(spec, motion, backends.animator, track.speech, (width, height), size, FPS,
-                  float(getattr(motion, "max_motion_s", DEFAULT_MAX_MOTION_S)))
+                  float(getattr(motion, "max_motion_s", DEFAULT_MAX_MOTION_S)), cutaway)
     captions = caption_track(spec, track, configs=configs)
+    titles = [title_layer(s, s.title, boxes.cutaway_title if s.kind == "cutaway" else boxes.title,
+                          font_path(configs)) for s in shots if s.title]
+    cta = None if spec.custom_script else spec.cta_text  # as U-Gen: custom_script drops it
     card = EndCard(build_end_card(fit_frame(keyframes.anchor, (width, height)), cutout,
-                                  layout_for(width, height), cta=spec.cta_text,
+                                  layout_for(width, height), cta=cta,
                                   product_name=spec.product_name, font_path=font_path(configs)),
                    start_s=card_start)
     scene = Scene(base=np.zeros((height, width, 3), np.uint8), persona_roi=Box(0, 0, width, height),
-                  layers=(), overlays=[caption_overlay(captions)] if spec.captions_enabled else (),
+                  layers=(), overlays=[*titles, *([caption_overlay(captions)]
+                                                  if spec.captions_enabled else [])],
                   end_card=card)
     patches = _all_frames(shots, keyframes, job, record)
     return BuiltScene(scene, patches, captions, {"frame": [0, 0, width, height]}), record
+
+
+def title_layer(shot: Shot, text: str, box: Box, font: Path) -> Layer:
+    """The shot's title card at `box`, on screen while the shot is."""
+    sprite = title_card(text, box, font)
+
+    def layer(t_s: float) -> Placement | None:
+        return Placement(sprite, box.x, box.y) if shot.start_s <= t_s < shot.end_s else None
+
+    return layer
 
 
 def _all_frames(shots: Sequence[Shot], keyframes: Keyframes, job: ClipJob,

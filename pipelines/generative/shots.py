@@ -1,14 +1,15 @@
-"""Which shots the generative tier renders, and how: the job's shot plan, or one shot per segment.
+"""Which shots the generative tier renders, and how: the edit's shot plan, or one shot per segment.
 
-    shots = plan_shots(script_document, track)     # script.json's "shots", else segments
-    [s.kind for s in shots], shots[0].generated
+    shots = edit_shots(script, track, fps=30, end_card_s=21.6)
+    [s.kind for s in shots], shots[0].generated, shots[0].as_dict()   # script.json's "shots"
 
-script.json's "shots" (written by the agents stage when a shot planner ran) is a list of
-{"index", "segment", "kind", "start_s", "end_s", "line", "talking", "product_box"}; kinds are
-closeup, medium, punch_in, cutaway, split and endcard. Without it every segment is one talking
-medium shot, cut halfway between two segments' words. A talking shot (the persona on screen
-speaking) gets its own keyframe, motion and lip-sync; cutaways and the end card hold the anchor
-keyframe, which costs no generation (docs/gpu.md, the cost plan).
+The plan is the one the CPU edit cuts (models/script/shots.py: the copywriter's planner, or
+the LLM's plan once validated), placed on the voice's word timings by the same `timeline`, so
+both tiers cut on the same frames: kinds closeup, medium, punch_in, split, cutaway and endcard.
+A script without a plan gets one talking medium shot per segment, cut halfway between two
+segments' words. A talking shot (the persona on screen speaking) gets its own keyframe, motion
+and lip-sync; a cutaway shows the product cut-out full frame and the end card holds the anchor
+keyframe under it, which costs no generation (docs/gpu.md, the cost plan).
 """
 
 from __future__ import annotations
@@ -17,9 +18,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from models.base import Script
+from models.script.shots import timeline
 from pipelines.voice import VoiceTrack
 
-KINDS = ("closeup", "medium", "punch_in", "cutaway", "split", "endcard")
 HELD_KINDS = ("cutaway", "endcard")
 
 
@@ -31,6 +33,8 @@ class Shot:
     end_s: float
     line: str
     talking: bool
+    segment: int = 0
+    title: str | None = None  # on-screen text: the hook's line, a cutaway's selling point
 
     @property
     def duration_s(self) -> float:
@@ -41,13 +45,24 @@ class Shot:
         """Gets its own keyframe and motion (a talking shot that is not held)."""
         return self.talking and self.kind not in HELD_KINDS
 
+    def as_dict(self) -> dict[str, Any]:
+        """The shot as script.json lists it."""
+        return {"index": self.index, "segment": self.segment, "kind": self.kind,
+                "start_s": round(self.start_s, 3), "end_s": round(self.end_s, 3),
+                "line": self.line, "talking": self.talking, "title": self.title,
+                "generated": self.generated}
 
-def plan_shots(document: dict[str, Any], track: VoiceTrack) -> list[Shot]:
-    planned = document.get("shots")
-    if planned:
-        return _from_plan(planned, track.duration_s)
-    texts = [segment.get("text", "") for segment in document.get("segments", [])]
-    return segment_shots(track.segment_spans, texts, duration_s=track.duration_s)
+
+def edit_shots(script: Script, track: VoiceTrack, *, fps: int, end_card_s: float) -> list[Shot]:
+    """The script's shot plan on the voice's timeline, the end card last; without a plan, one
+    talking shot per segment. Raises ValueError when the voice's words are not the script's."""
+    if not script.shots:
+        texts = [segment.text for segment in script.segments]
+        return segment_shots(track.segment_spans, texts, duration_s=track.duration_s)
+    timed = timeline(script.shots, script.segments, track.speech.words,
+                     duration_s=track.duration_s, fps=fps, end_card_s=end_card_s)
+    return [Shot(t.index, t.kind, t.start_s, t.end_s, t.line, t.talking, t.segment, t.title)
+            for t in timed]
 
 
 def segment_shots(spans: Sequence[tuple[float, float]], texts: Sequence[str], *,
@@ -55,21 +70,5 @@ def segment_shots(spans: Sequence[tuple[float, float]], texts: Sequence[str], *,
     """One talking medium shot per segment, each cut halfway between two segments' words."""
     cuts = [0.0] + [(spans[i - 1][1] + spans[i][0]) / 2 for i in range(1, len(spans))]
     cuts.append(duration_s)
-    return [Shot(i, "medium", cuts[i], cuts[i + 1], texts[i] if i < len(texts) else "", True)
+    return [Shot(i, "medium", cuts[i], cuts[i + 1], texts[i] if i < len(texts) else "", True, i)
             for i in range(len(spans))]
-
-
-def _from_plan(planned: Sequence[dict[str, Any]], duration_s: float) -> list[Shot]:
-    """The planned shots in time order, each running until the next starts (the last to the end)."""
-    ordered = sorted(planned, key=lambda s: float(s["start_s"]))
-    shots = []
-    for i, entry in enumerate(ordered):
-        kind = str(entry.get("kind", "medium"))
-        if kind not in KINDS:
-            raise ValueError(f"shot {entry.get('index', i)}: unknown kind {kind!r} "
-                             f"(known: {', '.join(KINDS)})")
-        start = 0.0 if i == 0 else min(duration_s, float(entry["start_s"]))
-        end = duration_s if i == len(ordered) - 1 else float(ordered[i + 1]["start_s"])
-        shots.append(Shot(i, kind, start, min(duration_s, end), str(entry.get("line", "")),
-                          bool(entry.get("talking", kind not in HELD_KINDS))))
-    return [s for s in shots if s.duration_s > 0]

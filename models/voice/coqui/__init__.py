@@ -3,7 +3,8 @@
     voice.py         CoquiVoiceBackend (the VoiceBackend protocol), sentence chunking
     model.py         one loaded model per process, shared by every voice
     timing.py        VITS token durations -> phoneme and word times
-    speech_align.py  DTW timing transfer from a Piper rendition (XTTS)
+    ctc_align.py     CTC forced alignment with the MMS aligner (XTTS, every language)
+    speech_align.py  DTW timing transfer from a Piper rendition (XTTS without an aligner)
     tiny.py          random-weight models in the release layouts, for tests (imports torch)
 """
 

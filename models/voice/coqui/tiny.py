@@ -2,6 +2,7 @@
 
     write_random_vits(Path("models_data/vits-test"), size="tiny")   # config.json + model.pth
     write_random_xtts(Path("models_data/xtts"), size="full")         # XTTS-v2's files, random
+    write_random_aligner(Path("models_data/mms-fa"))                  # MMS_FA's model.pt, narrow
 
 For tests (tiny: seconds on a CPU) and for GPU timing runs (full: the released sizes; speed does
 not depend on the weights' values). The audio of a random model is noise-like; its shapes,
@@ -78,8 +79,9 @@ XTTS_RELEASE_CONFIG = {"temperature": 0.75, "length_penalty": 1.0, "repetition_p
                                      "cs", "ar", "zh-cn", "hu", "ko", "ja", "hi"]}
 
 
-def xtts_config(vocab: Path, size: str = "tiny"):
-    """The release's config (full) or a narrow copy of it (tiny), with `vocab`'s size."""
+def xtts_config(vocab: Path, size: str = "tiny", languages: tuple[str, ...] = ("en",)):
+    """The release's config (full) or a narrow copy of it (tiny, speaking `languages`), with
+    `vocab`'s size."""
     from TTS.tts.configs.xtts_config import XttsConfig
     from TTS.tts.models.xtts import XttsArgs
 
@@ -91,12 +93,14 @@ def xtts_config(vocab: Path, size: str = "tiny"):
         args.decoder_input_dim = channels  # the HiFi-GAN decoder reads the GPT's latents
     config = XttsConfig(model_args=args, **XTTS_RELEASE_CONFIG)
     if size == "tiny":
-        config.languages = ["en"]
+        config.languages = list(languages)
     return config
 
 
-def write_random_xtts(directory: Path, *, size: str = "tiny", seed: int = 0) -> Path:
-    """config.json, model.pth and vocab.json in the XTTS-v2 release layout, random weights.
+def write_random_xtts(directory: Path, *, size: str = "tiny", seed: int = 0,
+                      languages: tuple[str, ...] = ("en",)) -> Path:
+    """config.json, model.pth and vocab.json in the XTTS-v2 release layout, random weights;
+    a tiny model speaks `languages` (the full one the release's 17).
 
     `Xtts.load_checkpoint` reads exactly these (speakers_xtts.pth only when present; the
     release's dvae.pth and mel_stats.pth are for fine-tuning and are not loaded)."""
@@ -105,8 +109,8 @@ def write_random_xtts(directory: Path, *, size: str = "tiny", seed: int = 0) -> 
     torch.manual_seed(seed)
     directory.mkdir(parents=True, exist_ok=True)
     vocab = directory / "vocab.json"
-    _write_character_vocab(vocab)
-    config = xtts_config(vocab, size)
+    _write_character_vocab(vocab, languages)
+    config = xtts_config(vocab, size, languages)
     model = Xtts(config)
     model.tokenizer = None  # the tokenizer is rebuilt from vocab.json at load time
     state = {k: v for k, v in model.state_dict().items() if not k.startswith("tokenizer")}
@@ -117,16 +121,17 @@ def write_random_xtts(directory: Path, *, size: str = "tiny", seed: int = 0) -> 
     return directory
 
 
-def _write_character_vocab(path: Path) -> None:
-    """A character-level BPE vocabulary with XTTS's special tokens (the release has 6,681 BPE
-    tokens; the model reads whatever size its config says)."""
+def _write_character_vocab(path: Path, languages: tuple[str, ...] = ("en",)) -> None:
+    """A character-level BPE vocabulary with XTTS's special tokens, one per language (the
+    release has 6,681 BPE tokens; the model reads whatever size its config says)."""
     from tokenizers import Tokenizer, models, pre_tokenizers
 
-    tokens = ["[STOP]", "[UNK]", "[SPACE]", "[START]", "[en]"] + list(LETTERS + PUNCTUATION.strip())
+    special = ["[STOP]", "[UNK]", "[SPACE]", "[START]", *(f"[{code}]" for code in languages)]
+    tokens = special + list(LETTERS + PUNCTUATION.strip())
     vocab = {token: index for index, token in enumerate(tokens)}
     tokenizer = Tokenizer(models.BPE(vocab=vocab, merges=[], unk_token="[UNK]"))
     tokenizer.pre_tokenizer = pre_tokenizers.Whitespace()
-    tokenizer.add_special_tokens(tokens[:5])
+    tokenizer.add_special_tokens(special)
     tokenizer.save(str(path))
 
 
@@ -134,3 +139,36 @@ def _vocab_size(path: Path) -> int:
     from tokenizers import Tokenizer
 
     return Tokenizer.from_file(str(path)).get_vocab_size()
+
+
+# The MMS forced aligner narrowed: the release's conv strides (20 ms frames) and 28 letters,
+# 32 channels and 2 layers instead of 512/1024 and 24.
+ALIGNER_TINY = {"extractor_mode": "layer_norm",
+                "extractor_conv_layer_config": [(32, 10, 5)] + [(32, 3, 2)] * 4 + [(32, 2, 2)] * 2,
+                "extractor_conv_bias": True, "encoder_embed_dim": 32,
+                "encoder_projection_dropout": 0.0, "encoder_pos_conv_kernel": 16,
+                "encoder_pos_conv_groups": 2, "encoder_num_layers": 2, "encoder_num_heads": 2,
+                "encoder_attention_dropout": 0.0, "encoder_ff_interm_features": 64,
+                "encoder_ff_interm_dropout": 0.0, "encoder_dropout": 0.0,
+                "encoder_layer_norm_first": True, "encoder_layer_drop": 0.0, "aux_num_out": 28}
+
+
+def write_random_aligner(directory: Path, *, size: str = "tiny", seed: int = 0) -> Path:
+    """model.pt as the MMS_FA release stores it (its output layer with fairseq's 3 unused rows
+    at 1-3), random: tiny, with the params.json that says how narrow, or full, the release's
+    architecture and layout exactly (300 M parameters, for GPU timing runs)."""
+    from torchaudio.models import wav2vec2_model
+
+    from models.voice.coqui.ctc_align import PARAMS, WEIGHTS, release_params
+
+    torch.manual_seed(seed)
+    directory.mkdir(parents=True, exist_ok=True)
+    params = ALIGNER_TINY if size == "tiny" else release_params()
+    state = wav2vec2_model(**params).state_dict()
+    for key in ("aux.weight", "aux.bias"):
+        unused = torch.zeros((3, *state[key].shape[1:]))
+        state[key] = torch.cat((state[key][:1], unused, state[key][1:]))
+    torch.save(state, directory / WEIGHTS)
+    if size == "tiny":
+        (directory / PARAMS).write_text(json.dumps(ALIGNER_TINY, indent=1))
+    return directory

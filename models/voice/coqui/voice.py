@@ -14,9 +14,11 @@ instead (speakers_xtts.pth, or a multi-speaker VITS). Conditioning latents are c
 per speaker sample. Sampling is seeded from the text, so a re-render speaks the same audio.
 
 Word timings: VITS reports each input token's duration (`models.voice.coqui.timing`). XTTS reports
-none, so the same text is spoken by a Piper voice (whose alignments are exact) and its word
-and phoneme times are carried onto the XTTS audio by dynamic time warping of cepstral
-features (`models.voice.coqui.speech_align`). XTTS-v2's released weights are under the Coqui Public Model
+none: with an `aligner_dir` (the MMS forced aligner) its words are found in its own audio by
+CTC forced alignment, in every language it speaks (`models.voice.coqui.ctc_align`); without
+one, English only, the same text is spoken by a Piper voice (whose alignments are exact) and
+its word and phoneme times are carried onto the XTTS audio by dynamic time warping of
+cepstral features (`models.voice.coqui.speech_align`). XTTS-v2's released weights are under the Coqui Public Model
 License (non-commercial only); docs/voices.md says how to point this backend at another model.
 
 Needs the `coqui` extra in its own environment (torch and torchaudio 2.9: `make test-coqui`
@@ -37,40 +39,52 @@ import numpy as np
 
 from models.base import PhonemeTiming, Speech, WordTiming, primary_language
 from models.devices import device_problems, is_cuda, resolve_device, resolve_dtype
+from models.voice.coqui import ctc_align
 from models.voice.coqui.model import LoadedModel, load_model, missing_files, model_kind
 from models.voice.coqui.speech_align import transfer_timings
 from models.voice.coqui.timing import token_timings
 
 SPEED_RANGE = (0.5, 2.0)
-TIMINGS = ("auto", "dtw")  # auto: the model's durations where it has them, else DTW
+# auto: the model's durations where it has them, else CTC with an aligner, else DTW (English)
+TIMINGS = ("auto", "ctc", "dtw")
 INSTALL_HINT = ("install the coqui extra in its own environment: `make .venv-coqui/.installed` "
                 "(torch 2.9.1 + torchaudio 2.9.1, then pip install -e '.[coqui]'); "
                 "see docs/voices.md")
 FETCH_HINT = ("`python scripts/fetch_models.py --coqui` fetches XTTS-v2 into "
               "$UGEN_MODELS_DIR/xtts (non-commercial licence), or point model_dir at any "
               "Coqui XTTS or VITS model directory")
+ALIGNER_HINT = ("`python scripts/fetch_models.py --aligner` fetches the MMS forced aligner into "
+                "$UGEN_MODELS_DIR/mms-fa (the profile's `aligner_dir`)")
 CLONE_TEXT = ("Hi, I want to tell you about something I use every single day. It is simple, it "
               "works, and honestly, I would not go back.")
 
 
 class CoquiVoiceBackend:
     name = "coqui"
+    per_job_language = True  # the registry passes the job's language (XTTS speaks several)
 
     def __init__(self, *, model_path: Path, cache_dir: Path, model_dir: str | Path,
                  device: str = "auto", dtype: str = "float32", language: str = "en",
-                 speaker: str | None = None, timings: str = "auto", seed: int = 0) -> None:
+                 speaker: str | None = None, timings: str = "auto",
+                 aligner_dir: str | Path | None = None, seed: int = 0) -> None:
         """`model_path`: the catalog voice's model, a speaker WAV or a Piper .onnx (cloned, and
         the alignment reference); `dtype`: float32, or float16/bfloat16 (CUDA autocast);
-        `speaker`: a built-in speaker instead of cloning; `timings`: auto or dtw."""
+        `language`: BCP 47, the job's (XTTS: "fr-CA" speaks "fr", "zh" speaks "zh-cn");
+        `speaker`: a built-in speaker instead of cloning; `timings`: auto, ctc or dtw;
+        `aligner_dir`: the MMS forced aligner's directory (CTC timings)."""
         if timings not in TIMINGS:
             raise ValueError(f"timings must be one of {TIMINGS}, not {timings!r}")
         self.model_path, self.cache_dir = Path(model_path), Path(cache_dir)
-        self.model_dir, self.language, self.speaker = Path(model_dir), language, speaker
+        self.model_dir, self.speaker = Path(model_dir), speaker
+        self.aligner_dir = None if aligner_dir is None else Path(aligner_dir)
         self.timings, self.seed = timings, seed
         self.device = resolve_device(device)
         self.dtype = resolve_dtype(self.device, dtype)
         self.loaded: LoadedModel = load_model(self.model_dir, device=self.device)
-        _check_model_options(self.loaded, language=language, speaker=speaker)
+        self.language = model_language(self.loaded, language)
+        _check_model_options(self.loaded, language=self.language, speaker=speaker)
+        self.method = timing_method(self.loaded.kind, timings=timings, language=self.language,
+                                    aligner=self.aligner_dir is not None)
         if self.loaded.kind == "xtts" and speaker is None and not self.model_path.is_file():
             raise FileNotFoundError(f"coqui voice: speaker sample {self.model_path} does not exist")
 
@@ -78,7 +92,7 @@ class CoquiVoiceBackend:
     def check_requirements(cls, *, model_dir: str | Path | None = None, device: str = "auto",
                            dtype: str = "float32", language: str = "en",
                            speaker: str | None = None, timings: str = "auto",
-                           seed: int = 0) -> list[str]:
+                           aligner_dir: str | Path | None = None, seed: int = 0) -> list[str]:
         """What is missing to build this voice with these options; [] when nothing is."""
         absent = [name for name in ("TTS", "torchaudio") if importlib.util.find_spec(name) is None]
         missing = [f"coqui voice needs {' and '.join(absent)}: {INSTALL_HINT}"] if absent else []
@@ -92,20 +106,33 @@ class CoquiVoiceBackend:
         files = missing_files(Path(model_dir))
         missing += [f"coqui voice: {problem}; {FETCH_HINT}" for problem in files]
         if not files and model_kind(Path(model_dir)) == "xtts":
-            missing += _language_problems(Path(model_dir), language)
+            unspoken = _language_problems(Path(model_dir), language)
+            missing += unspoken or _aligner_problems(aligner_dir, timings=timings,
+                                                     language=language)
         return missing
 
     @classmethod
     def spoken_languages(cls, voice_language: str, *, model_dir: str | Path | None = None,
-                         **_options: object) -> tuple[str, ...]:
+                         **options: object) -> tuple[str, ...]:
         """What a catalog voice speaks here: an XTTS model every language of its config
-        (each voice is cloned, so each speaks them all); another model the voice's own."""
+        (each voice is cloned, so each speaks them all) when a forced aligner times its
+        words, English only when DTW against the English Piper voice must; another model
+        the voice's own."""
         config = Path(model_dir or "") / "config.json"
         if model_dir is not None and config.is_file():
             languages = json.loads(config.read_text()).get("languages") or []
-            if languages:
-                return tuple(str(code).split("-")[0].lower() for code in languages)
+            spoken = tuple(dict.fromkeys(str(code).split("-")[0].lower() for code in languages))
+            if spoken and (options.get("aligner_dir") or options.get("timings") == "ctc"):
+                return spoken
+            if spoken:
+                return tuple(code for code in spoken if code == "en")
         return (primary_language(voice_language),)
+
+    @property
+    def backend_name(self) -> str:
+        """What speaks and what times the words: coqui-vits, coqui-xtts/ctc, coqui-xtts/dtw."""
+        kind = f"coqui-{self.loaded.kind}"
+        return kind if self.method == "durations" else f"{kind}/{self.method}"
 
     @property
     def sample_rate(self) -> int:
@@ -115,7 +142,8 @@ class CoquiVoiceBackend:
         """This voice's model speaking like `sample` (a WAV; a job's own voice sample)."""
         return CoquiVoiceBackend(model_path=sample, cache_dir=self.cache_dir,
                                  model_dir=self.model_dir, device=self.device, dtype=self.dtype,
-                                 language=self.language, timings=self.timings, seed=self.seed)
+                                 language=self.language, timings=self.timings,
+                                 aligner_dir=self.aligner_dir, seed=self.seed)
 
     def warm_up(self) -> None:
         """Speaker conditioning and one short utterance, so the first job pays for neither."""
@@ -136,7 +164,7 @@ class CoquiVoiceBackend:
         samples = np.clip(samples - samples.mean(), -1.0, 1.0).astype(np.float32)
         words, phonemes = timed if timed is not None else self._aligned(text, samples, speed)
         return Speech(samples=samples, sample_rate=self.sample_rate, words=words,
-                      phonemes=phonemes, backend=f"coqui-{self.loaded.kind}")
+                      phonemes=phonemes, backend=self.backend_name)
 
     def _inference(self, text: str) -> ExitStack:
         """No autograd, mixed precision where asked, and a seed of its own per text (the
@@ -208,7 +236,7 @@ class CoquiVoiceBackend:
     # --- VITS -------------------------------------------------------------------------------
 
     def _vits(self, text: str, speed: float):
-        """Audio and, unless timings are "dtw", word (and phoneme) times from its durations."""
+        """Audio and, when timed by durations, word (and phoneme) times from them."""
         import torch
 
         model, config = self.loaded.model, self.loaded.config
@@ -224,7 +252,7 @@ class CoquiVoiceBackend:
         finally:
             model.length_scale = base
         samples = out["model_outputs"].squeeze().float().cpu().numpy()
-        if self.timings == "dtw":
+        if self.method != "durations":
             return samples, None
         frames = out["durations"].squeeze().float().cpu().numpy().tolist()
         return samples, token_timings(text.split(), ids, frames, model.tokenizer,
@@ -247,6 +275,11 @@ class CoquiVoiceBackend:
 
     def _aligned(self, text: str, samples: np.ndarray, speed: float
                  ) -> tuple[tuple[WordTiming, ...], tuple[PhonemeTiming, ...]]:
+        """Words found in the audio itself (CTC; no phonemes: the aligner's letters are no
+        visemes), or carried over from a Piper rendition (DTW, with its phonemes)."""
+        if self.method == "ctc":
+            aligner = ctc_align.load_aligner(self.aligner_dir, device=self.device)
+            return aligner.align(samples, self.sample_rate, text.split()), ()
         reference = self._reference.synthesize(text, speed=speed)
         return transfer_timings(reference, samples, self.sample_rate)
 
@@ -261,6 +294,40 @@ def split_sentences(text: str, limit: int) -> list[str]:
         else:
             chunks.append(sentence)
     return chunks
+
+
+def model_language(loaded: LoadedModel, language: str) -> str:
+    """The model's code for BCP 47 `language`: XTTS lists "fr" and "zh-cn", a job may say
+    "fr-CA" or "zh"; a language it does not list is returned as given (and refused)."""
+    if loaded.kind != "xtts" or language in loaded.config.languages:
+        return language
+    primary = primary_language(language)
+    return next((code for code in loaded.config.languages
+                 if code.split("-")[0].lower() == primary), language)
+
+
+def timing_method(kind: str, *, timings: str, language: str, aligner: bool) -> str:
+    """How this voice's words are timed: durations (VITS), ctc or dtw. Raises ValueError for a
+    combination that cannot time every word."""
+    if kind == "vits" and timings == "auto":
+        return "durations"
+    if timings == "ctc" or (timings == "auto" and aligner):
+        if not aligner:
+            raise ValueError(f"timings ctc needs the aligner_dir option; {ALIGNER_HINT}")
+        return "ctc"
+    if primary_language(language) != "en":
+        raise ValueError(f"word timings in {language!r} need the forced aligner (the DTW "
+                         f"reference is an English Piper voice): {ALIGNER_HINT}")
+    return "dtw"
+
+
+def _aligner_problems(aligner_dir: str | Path | None, *, timings: str,
+                      language: str) -> list[str]:
+    if aligner_dir is not None:
+        return [f"coqui voice: {p}; {ALIGNER_HINT}" for p in ctc_align.missing_files(Path(aligner_dir))]
+    if timings == "ctc" or primary_language(language) != "en":
+        return [f"coqui voice: timings in {language!r} need an aligner_dir option; {ALIGNER_HINT}"]
+    return []
 
 
 def _check_model_options(loaded: LoadedModel, *, language: str, speaker: str | None) -> None:

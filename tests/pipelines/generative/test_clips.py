@@ -19,6 +19,9 @@ from tests.conftest import JOBS
 PERSONA = Path(__file__).resolve().parents[3] / "configs" / "personas" / "eileen_collins.png"
 
 
+PRODUCT_FRAME = np.full((64, 36, 3), 200, np.uint8)  # a cutaway's frame in these tests
+
+
 class ReplayMotion:
     """A motion backend that replays numbered frames (frame i is filled with value i)."""
 
@@ -43,7 +46,7 @@ def _job(motion, animator=NoLipSync(), *, speech=None):
     spec = parse_job({"product_name": "Cup", "product_image_url": str(JOBS / "espresso_cup.png"),
                       "segment_count": 1, "segment_duration": 3})
     speech = speech or Speech(np.zeros(16000 * 3, np.float32), 16000, ())
-    return ClipJob(spec, motion, animator, speech, (36, 64), (36, 64), 30, 1.0)
+    return ClipJob(spec, motion, animator, speech, (36, 64), (36, 64), 30, 1.0, PRODUCT_FRAME)
 
 
 def test_the_models_24_fps_becomes_30_by_nearest_frame_forward_then_backward():
@@ -70,10 +73,20 @@ def test_a_held_shot_pushes_in_on_the_keyframe_and_generates_nothing():
     assert len(frames) == 30 and np.array_equal(frames[0], image)
     assert not np.array_equal(frames[-1], image)  # zoomed in about the centre
     motion = ReplayMotion()
-    shot = Shot(1, "cutaway", 2.0, 3.0, "", talking=False)
+    shot = Shot(1, "endcard", 2.0, 3.0, "", talking=False)
     held = list(shot_frames(shot, Keyframes(image), job=_job(motion),
                             record=GenerativeRecord("k", "m")))
     assert len(held) == 30 and motion.requests == []
+    assert np.array_equal(held[0], image)
+
+
+def test_a_cutaway_shows_the_product_frame_not_the_keyframe_and_generates_nothing():
+    motion, record = ReplayMotion(), GenerativeRecord("k", "m")
+    anchor = np.zeros((64, 36, 3), np.uint8)
+    shot = Shot(1, "cutaway", 2.0, 2.5, "", talking=False)
+    frames = list(shot_frames(shot, Keyframes(anchor), job=_job(motion), record=record))
+    assert len(frames) == 15 and np.array_equal(frames[0], PRODUCT_FRAME)
+    assert motion.requests == [] and record.lipsync == []
 
 
 def test_a_shots_voice_is_cut_and_re_timed_from_its_start():
@@ -105,7 +118,8 @@ def test_a_talking_clip_with_a_face_is_lip_synced_by_musetalk(tmp_path):
     voice = Speech((0.3 * rng.standard_normal(16000)).astype(np.float32), 16000,
                    (WordTiming("hello", 0.0, 1.0),))
     job = _job(StillMotion(), animator, speech=voice)
-    job = ClipJob(job.spec, job.motion, animator, voice, (180, 320), (180, 320), 30, 1.0)
+    job = ClipJob(job.spec, job.motion, animator, voice, (180, 320), (180, 320), 30, 1.0,
+                  PRODUCT_FRAME)
     record = GenerativeRecord("k", "still")
     shot = Shot(0, "medium", 0.0, 1.0, "hello", talking=True)
     frames = list(shot_frames(shot, Keyframes(portrait, {0: portrait}), job=job, record=record))

@@ -75,7 +75,7 @@ def test_a_vits_voice_times_its_words_from_the_models_own_durations(models, monk
 def test_an_xtts_voice_clones_the_piper_voice_and_aligns_words_by_dtw(models):
     voice = _voice(models, "xtts")
     speech = voice.synthesize(TEXT)
-    assert speech.sample_rate == 24000 and speech.backend == "coqui-xtts"
+    assert speech.sample_rate == 24000 and speech.backend == "coqui-xtts/dtw"
     assert_sane_timings(speech, TEXT)
     assert len(speech.phonemes) > 20, "the reference's phonemes ride along for the animator"
     sample = models["cache"] / f"clone-{PIPER.stem}.wav"
