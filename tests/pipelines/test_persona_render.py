@@ -8,6 +8,8 @@ second render of a persona runs no mesh or segmentation model.
 
 from __future__ import annotations
 
+import json
+
 import av
 import cv2
 import numpy as np
@@ -159,6 +161,35 @@ def test_no_tenth_of_a_wide_or_square_frame_stays_flat_and_still(pipeline, tmp_p
     assert featureless_share(talking) <= 0.10
     meshes = [detect_face_mesh(f) for f in talking[::10]]
     assert all(m is not None for m in meshes)  # the persona is in every shot, face visible
+
+
+TABLE_ROWS = 0.08  # of the frame height: the bottom rows, the table's front in every talking shot
+
+
+def _table_figures(frame: np.ndarray) -> tuple[float, float]:
+    """(brightness of the bottom rows over the rest of the frame, their fine detail in grey
+    levels: mean absolute difference from a blur of sigma 3 px)."""
+    gray = cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    split = round((1.0 - TABLE_ROWS) * gray.shape[0])
+    band = gray[split:]
+    detail = float(np.abs(band - cv2.GaussianBlur(band, (0, 0), 3.0)).mean())
+    return float(band.mean() / max(1.0, gray[:split].mean())), detail
+
+
+def test_a_standing_product_on_16_9_stands_on_a_lit_grained_table_not_a_dark_band(pipeline,
+                                                                                 tmp_path):
+    render(pipeline, tmp_path, custom_script=SCRIPT, persona_id="eileen", aspect_ratio="16:9",
+           interaction_mode="display_static", music_enabled=False, captions_enabled=False,
+           seed=2)
+    frames, _, _ = _decode(tmp_path / "final.mp4")
+    shots = json.loads((tmp_path / "script.json").read_text())["shots"]
+    talking = [s for s in shots if s["kind"] in ("closeup", "medium", "punch_in")]
+    assert talking, "the edit has no talking shot with the product standing in front"
+    for shot in talking:
+        middle = frames[round((shot["start_s"] + shot["end_s"]) / 2 * FPS)]
+        brightness, detail = _table_figures(middle)
+        assert brightness >= 0.75, (shot["kind"], brightness)  # the old band: 0.50-0.60
+        assert detail >= 0.8, (shot["kind"], detail)  # the old band: 0.36 at 1920x1080
 
 
 def _runs() -> dict[str, int]:
