@@ -147,7 +147,8 @@ class ShotScene:
         x1, y1 = min(self.width, box.x + box.w), min(self.height, box.y + box.h)
         return Box(x0, y0, x1 - x0, y1 - y0) if x1 > x0 and y1 > y0 else None
 
-    def _caption_shift(self, kind: str, keep_out: list[Box], avoid: list[Box]) -> tuple[int, int]:
+    def _caption_shift(self, kind: str, keep_out: list[Box],
+                       avoid: list[Box]) -> tuple[int, int]:
         if self.captions is None:
             return (0, 0)
         seams_x, seams_y = self._seams(kind)
