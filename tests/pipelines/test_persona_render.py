@@ -150,8 +150,7 @@ def test_no_tenth_of_a_9_16_frame_stays_flat_and_still_for_two_seconds(vertical)
     assert featureless_share(vertical["talking"]) <= 0.10
 
 
-@pytest.mark.parametrize("aspect, persona", [("16:9", "eileen"), pytest.param("1:1", "grace", marks=pytest.mark.xfail(
-    reason="known failure since the persona framing and the shot edit were merged together: the square shots leave a flat still region over 10 %", strict=False))])
+@pytest.mark.parametrize("aspect, persona", [("16:9", "eileen"), ("1:1", "grace")])
 def test_no_tenth_of_a_wide_or_square_frame_stays_flat_and_still(pipeline, tmp_path, aspect,
                                                                  persona):
     render(pipeline, tmp_path, custom_script=SCRIPT, persona_id=persona, aspect_ratio=aspect,
