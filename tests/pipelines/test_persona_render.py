@@ -80,18 +80,40 @@ def _gaps(vertical) -> np.ndarray:
                      for m in vertical["meshes"]])
 
 
-@pytest.mark.xfail(reason="measured r = 0.56-0.61 on the delivered file (0.83 on the animator's "
-                          "frames against the raw voice): the mix's compressor and limiter "
-                          "flatten the envelope the mouth does not follow", strict=False)
-def test_the_lip_gap_on_screen_correlates_with_the_voice_envelope(vertical):
-    gaps, envelope = _gaps(vertical), vertical["envelope"]
+def _ranks(values: np.ndarray) -> np.ndarray:
+    return np.argsort(np.argsort(values)).astype(np.float64)
+
+
+def lip_sync_r(gaps: np.ndarray, envelope: np.ndarray, *, lags: range = range(-2, 3)) -> float:
+    """The best rank (Spearman) correlation of the lip gap with the voice envelope within
+    `lags` frames, over the frames where the face was found.
+
+    Ranks, not Pearson's r on the levels: the delivered audio is the voice after the mix's
+    loudness gain, compressor and limiter, which change how loud a syllable is but not which
+    syllables are louder, and the mouth's opening is a saturating function of the voice, not
+    a linear one. Measured on the 9:16 render below: rank r 0.75 at the best lag, Pearson's r
+    0.56 (0.83 on the animator's frames against the raw voice, before the mix)."""
     ok, count = ~np.isnan(gaps), len(gaps)
 
     def at(k: int) -> float:
         a, b = slice(max(0, k), count + min(0, k)), slice(max(0, -k), count - max(0, k))
-        return float(np.corrcoef(gaps[a][ok[a]], envelope[b][ok[a]])[0, 1])
+        keep = ok[a]
+        return float(np.corrcoef(_ranks(gaps[a][keep]), _ranks(envelope[b][keep]))[0, 1])
 
-    best = max(at(k) for k in range(-2, 3))
+    return max(at(k) for k in lags)
+
+
+def test_the_lip_sync_measure_flags_a_mouth_out_of_step_with_the_voice():
+    rng = np.random.default_rng(1)
+    syllables = np.repeat(rng.random(40), 6)  # a level per 0.2 s syllable
+    envelope = syllables ** 3  # a compressed or expanded level keeps its ranks
+    gaps = np.clip(syllables + 0.05 * rng.standard_normal(len(syllables)), 0.0, None)
+    assert lip_sync_r(gaps, envelope) > 0.9
+    assert lip_sync_r(np.roll(gaps, 9), envelope) < 0.6  # 0.3 s late: out of sync
+
+
+def test_the_lip_gap_on_screen_correlates_with_the_voice_envelope(vertical):
+    best = lip_sync_r(_gaps(vertical), vertical["envelope"])
     assert best >= 0.6, best
 
 
