@@ -10,6 +10,7 @@ on a copy of it.
 
 from __future__ import annotations
 
+import bisect
 from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -89,9 +90,13 @@ def build_scene(prepared: PreparedPersona, layout: Layout, cutout: Cutout, *, mo
 @dataclass(frozen=True)
 class BuiltScene:
     scene: Scene  # the single-shot scene (what the benchmark's references draw)
-    patches: Iterator[np.ndarray]  # persona patches, one per frame until the end card covers it
+    # Persona patches, one per frame until the end card covers it; with an edit, None in the
+    # frames of shots that do not show the persona.
+    patches: Iterator[np.ndarray | None]
     captions: CaptionTrack
-    boxes: dict[str, list[int]]  # where the face and mouth are in the frame, for the report
+    # For the report: with an edit, each shot's mouth and product boxes as on screen; without,
+    # where the face, mouth and product are in the single shot.
+    boxes: dict[str, list]
     edit: ShotScene | None = None  # the shot plan on screen; None when no plan was given
 
 
@@ -118,8 +123,6 @@ def build_scene_for_job(spec: JobSpec, track: VoiceTrack, cutout: Cutout, *, per
     scene = build_scene(prepared, layout, cutout, mode=spec.interaction_mode,
                         captions=captions if spec.captions_enabled else None, end_card=card)
     animated_frames = min(track.frame_count, int((card_start + card.fade_s) * FPS) + 1)
-    patches = animator.animate(prepared, track.speech, fps=FPS, frame_count=animated_frames,
-                               seed=spec.seed)
     boxes = {name: _frame_box(box, layout.panel) for name, box in
              (("face", prepared.face), ("mouth", prepared.mouth), ("persona_roi", prepared.roi))}
     boxes["product"] = [layout.product.x, layout.product.y, layout.product.w, layout.product.h]
@@ -133,7 +136,44 @@ def build_scene_for_job(spec: JobSpec, track: VoiceTrack, cutout: Cutout, *, per
             captions=captions if spec.captions_enabled else None, end_card=card.image,
             end_card_s=card_start, font_path=font_path(configs),
             seam_y=_photo_end(prepared, image.shape, layout)).scene
+        patches = shot_patches(animator, prepared, track.speech, edit.shots,
+                               frame_count=track.frame_count, seed=spec.seed)
+        boxes = _shot_boxes(edit.shots)
+    else:
+        patches = animator.animate(prepared, track.speech, fps=FPS, frame_count=animated_frames,
+                                   seed=spec.seed)
     return BuiltScene(scene, patches, captions, boxes, edit)
+
+
+PERSONA_SHOTS = frozenset({"closeup", "medium", "punch_in", "split"})
+
+
+def shot_patches(animator: PersonaAnimator, prepared: PreparedPersona, speech, shots, *,
+                 frame_count: int, seed: int) -> Iterator[np.ndarray | None]:
+    """One item per video frame: the persona's patch in the shots that show the persona,
+    None in the others (cutaways, the end card), where the animator is not run at all. A
+    shot's frames are those the edit gives it (`ShotScene.compose`: start_s <= t)."""
+    starts = [placed.shot.start_s for placed in shots]
+    shown = [shots[max(0, bisect.bisect_right(starts, i / FPS + 1e-9) - 1)].shot.kind
+             in PERSONA_SHOTS for i in range(frame_count)]
+    first = 0
+    while first < frame_count:
+        end = first
+        while end < frame_count and shown[end] == shown[first]:
+            end += 1
+        if shown[first]:
+            yield from animator.animate(prepared, speech, fps=FPS, frame_count=end - first,
+                                        seed=seed, first_frame=first)
+        else:
+            yield from (None for _ in range(first, end))
+        first = end
+
+
+def _shot_boxes(shots) -> dict[str, list]:
+    """Where the mouth and the product are in each shot of the edit, as on screen."""
+    return {"shots": [{key: value for key, value in placed.as_dict().items()
+                       if key in ("index", "kind", "start_s", "end_s", "mouth_box",
+                                  "product_box", "product_box_end")} for placed in shots]}
 
 
 def _photo_end(prepared: PreparedPersona, image_shape: tuple[int, ...],

@@ -44,17 +44,18 @@ class _PatchFeed:
     """Serves persona patches by time from the animator's iterator, which runs forward only.
 
     MoviePy asks for frames in order while writing; a repeat of the last time gets the same
-    patch, and once the animator stops (the end card covers the persona) the last one stays.
+    patch, and where the animator gives none (a cutaway, the end card) the last one stays.
     """
 
-    def __init__(self, patches: Iterator[np.ndarray], fps: int) -> None:
+    def __init__(self, patches: Iterator[np.ndarray | None], fps: int, still: np.ndarray) -> None:
         self.patches, self.fps, self.index = patches, fps, -1
-        self.patch: np.ndarray | None = None
+        self.patch = still  # until the first patch, and where the edit shows no persona
 
     def __call__(self, t: float) -> np.ndarray:
         wanted = int(round(t * self.fps))
         while self.index < wanted:
-            self.patch = next(self.patches, self.patch)
+            patch = next(self.patches, None)
+            self.patch = self.patch if patch is None else patch
             self.index += 1
         return self.patch
 
@@ -63,7 +64,8 @@ def _persona_clip(built: BuiltScene, job: ReferenceJob, duration_s: float) -> An
     from moviepy import VideoClip
 
     roi = built.scene.persona_roi
-    clip = VideoClip(_PatchFeed(built.patches, job.fps), duration=duration_s)
+    still = built.scene.base[roi.y:roi.y + roi.h, roi.x:roi.x + roi.w]
+    clip = VideoClip(_PatchFeed(built.patches, job.fps, still), duration=duration_s)
     return clip.with_position((roi.x, roi.y))
 
 

@@ -5,7 +5,8 @@
     panel_mesh = mesh.scaled(layout.scale, dx=layout.dx, dy=layout.dy)
 
 The panel is always the whole frame. The eyes sit near the upper third (`EYE_LINE`), the face
-is centred (9:16) or a little left of centre (1:1, 16:9: room for the product beside it), and
+is centred (9:16) or a little left of centre (1:1, 16:9: room for the product beside it),
+moved on 9:16 and 1:1 towards the background's plainer side (`lean`), and
 the scale is the larger of two: the one that carries the photo's bottom edge (the chest) down
 to the frame's bottom edge, and the one that makes the face `FACE_WIDTH` of the frame. The
 second is capped at `MAX_UPSCALE`, past which a 512-pixel portrait visibly blurs; the first is
@@ -33,7 +34,9 @@ EYE_LINE = {"tall": 0.34, "square": 0.38, "wide": 0.38}  # eye height / frame he
 WIDE_EYE_LINE = 0.46  # the lowest the eyes go in a wider (zoom < 1) shot
 FACE_CENTRE_X = {"tall": 0.5, "square": 0.42, "wide": 0.34}  # face centre / frame width
 FACE_WIDTH = {"tall": 0.38, "square": 0.32, "wide": 0.17}  # face width / frame width
-LEAN = 0.1  # of the frame width: how far a tall close-up moves towards its plainer side
+# Of the frame width: how far the face moves towards the background's plainer side (a wide
+# frame keeps its face left, the room on the right is for the product and the text).
+LEAN = {"tall": 0.1, "square": 0.2, "wide": 0.0}
 MAX_UPSCALE = 4.0
 UNSHARP_AMOUNT = 0.45
 EDGE_FADE = 0.04  # of the photo's long side: the matte fades out towards its edges
@@ -48,7 +51,7 @@ def plan_framing(image_shape: tuple[int, ...], mesh: FaceMesh, *, panel_w: int, 
                 zoom: float = 1.0, lean: float = 0.0) -> PanelLayout:
     """Where the portrait goes in a `panel_w` x `panel_h` frame; `mesh` in source pixels.
 
-    `lean` (-1..1, see `background_lean`) moves a tall close-up's face up to `LEAN` of the
+    `lean` (-1..1, see `background_lean`) moves the face (9:16, 1:1) up to `LEAN` of the
     width towards the side where the background shows less, so more of the detailed side
     (a flag, a shelf) and less of a plain wall fills the frame."""
     img_h = image_shape[0]
@@ -61,8 +64,7 @@ def plan_framing(image_shape: tuple[int, ...], mesh: FaceMesh, *, panel_w: int, 
     line = EYE_LINE[kind]
     if zoom < 1.0:
         line = float(np.clip(1.0 - (img_h - eye_y) * scale / panel_h, line, WIDE_EYE_LINE))
-    centre_x = (FACE_CENTRE_X[kind] + (LEAN * float(np.clip(lean, -1.0, 1.0))
-                                       if kind == "tall" else 0.0)) * panel_w
+    centre_x = (FACE_CENTRE_X[kind] + LEAN[kind] * float(np.clip(lean, -1.0, 1.0))) * panel_w
     return PanelLayout(scale, centre_x - eye_x * scale, line * panel_h - eye_y * scale,
                        panel_w, panel_h)
 

@@ -8,8 +8,8 @@
 
 A held product bobs and tilts a little, as a hand does while its owner talks, and lifts
 towards the camera while its name is said. Its drop shadow falls on the persona behind it.
-A standing product sits on a soft surface across the lower third with a contact shadow under
-its base. A hero product stands on a backdrop tinted from its own colours.
+A standing product sits on a table across the lower third (see `table`) with a contact
+shadow under its base. A hero product stands on a backdrop tinted from its own colours.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ import numpy as np
 from models.base import Box, Cutout
 from pipelines.compose.compositor import Placement, Sprite, paste_rgba
 from pipelines.compose.layout import fit_inside
+from pipelines.compose.table import draw_table
 from pipelines.product import as_photo_card, with_shadow
 
 BOB_PERIOD_S = 2.8
@@ -120,28 +121,15 @@ def contact_shadow(canvas: np.ndarray, fitted: Box, *, strength: float = 0.55) -
 
 
 def with_standing_product(stage: np.ndarray, cutout: Cutout, box: Box) -> np.ndarray:
-    """display_static: a surface across the frame below the product's base, the product
+    """display_static: a table across the frame below the product's base, the product
     standing on it with a contact shadow. Returns a new stage."""
     out = stage.copy()
     rgba, fitted = fitted_rgba(cutout, box)
     surface_top = fitted.y + round(0.82 * fitted.h)
-    _surface(out, surface_top)
+    draw_table(out, top=surface_top)
     contact_shadow(out, fitted)
     paste_rgba(out, rgba, fitted.x, fitted.y)
     return out
-
-
-def _surface(canvas: np.ndarray, top: int) -> None:
-    """A table top: the scene's own colours there, softened and lit from the front."""
-    h = canvas.shape[0]
-    if top >= h:
-        return
-    band = canvas[top:].astype(np.float32)
-    tone = cv2.GaussianBlur(band, (0, 0), sigmaX=max(2.0, canvas.shape[1] / 30))
-    rows = np.linspace(0.0, 1.0, h - top, dtype=np.float32)[:, None, None]
-    table = tone * (0.55 + 0.25 * rows) + 40.0 * (1.0 - rows)
-    edge = np.clip(rows * (h - top) / max(1.0, 0.01 * h), 0.0, 1.0)  # a soft front edge
-    canvas[top:] = np.clip(band * (1 - edge) + table * edge, 0, 255).astype(np.uint8)
 
 
 def hero_image(cutout: Cutout, box: Box, width: int, height: int) -> tuple[np.ndarray, Box]:

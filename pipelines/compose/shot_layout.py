@@ -3,11 +3,13 @@
     boxes = shot_boxes(1080, 1920)
     boxes.cutaway_product, boxes.cutaway_title, boxes.split_seam
     held = held_product_box(face, width=1080, height=1920)   # beside the chin, from below
-    dx, dy = caption_offset(style.box, keep_out=[mouth, product], width=1080, height=1920)
+    dx, dy = caption_offset(style.box, keep_out=[mouth, product], width=1080, height=1920,
+                            avoid=[eyes])
 
-Captions never cover the product or the mouth: per shot, the caption box slides (vertically,
-and on 16:9 also sideways) to the free place nearest where the caption style put it, inside
-the platforms' safe rows, and never across a seam between two panels. Everything is fractions
+Captions never cover the product or the mouth, and keep off the eyes where they can: per shot,
+the caption box slides (vertically, and on 16:9 also sideways) to the free place nearest where
+the caption style put it, inside the platforms' safe rows, and never across a seam between two
+panels. Everything is fractions
 of the frame, so a 360x640 draft is a shrunken 1080x1920 render.
 """
 
@@ -109,13 +111,16 @@ def overlap(a: Box, b: Box) -> int:
 
 
 def caption_offset(box: Box, *, keep_out: Sequence[Box], width: int, height: int,
-                   seams_x: Sequence[int] = (), seams_y: Sequence[int] = ()) -> tuple[int, int]:
+                   seams_x: Sequence[int] = (), seams_y: Sequence[int] = (),
+                   avoid: Sequence[Box] = ()) -> tuple[int, int]:
     """How far to move the caption `box` so it covers none of `keep_out` and crosses no seam:
     the free place nearest its own rows and the frame's centre line, or the least-covering one
-    when none is free."""
+    when none is free. `avoid` (the eyes) is kept clear only where that costs `keep_out`
+    nothing: a caption may sit over the nose and eyes of a close-up, never over its mouth."""
     top, bottom = (round(f * height) for f in CAPTION_ROWS[shape_of(width, height)])
     margin = round(KEEP_OUT_MARGIN * height)
-    blocked = [grow(b, margin) for b in keep_out if b.w > 0 and b.h > 0]
+    blocked, soft = ([grow(b, margin) for b in boxes if b.w > 0 and b.h > 0]
+                     for boxes in (keep_out, avoid))
     xs = _x_candidates(box, width, seams_x)
     centred = (width - box.w) // 2  # captions read best centred, where that is free
     step = max(1, height // 200)
@@ -126,7 +131,8 @@ def caption_offset(box: Box, *, keep_out: Sequence[Box], width: int, height: int
             crossing = any(y < s < y + box.h for s in seams_y) or \
                 any(x < s < x + box.w for s in seams_x)
             covered = sum(overlap(moved, b) for b in blocked) + (box.w * box.h if crossing else 0)
-            key = (covered, abs(y - box.y) + abs(x - centred))
+            key = (covered, sum(overlap(moved, b) for b in soft),
+                   abs(y - box.y) + abs(x - centred))
             if best_key is None or key < best_key:
                 best, best_key = (x - box.x, y - box.y), key
     return best

@@ -102,6 +102,7 @@ class ShotScene:
     def _place(self, shot: TimedShot) -> RenderedShot:
         product = end = mouth = rest = None
         keep_out: list[Box] = []
+        avoid: list[Box] = []
         kind = shot.kind
         if kind in ("closeup", "medium", "punch_in", "split"):
             framings = [self._framing(kind, shot.start_s, shot.start_s),
@@ -110,7 +111,8 @@ class ShotScene:
             mouth = union([_shift(self.camera.box(self.camera.mouth, f), offset) for f in framings])
             eyes = union([_shift(self.camera.box(_upper(self.camera.face), f), offset)
                           for f in framings])
-            keep_out += [mouth, eyes]  # captions over the eyes read badly too
+            keep_out.append(mouth)
+            avoid.append(eyes)  # captions over the eyes read badly too, but less than the mouth
             if kind == "split":
                 product = end = self._split_product()
             elif self.held is not None:
@@ -130,7 +132,7 @@ class ShotScene:
         keep_out += [b for b in (product, end) if b is not None]
         if shot.title and kind != "cutaway":
             keep_out.append(self.boxes.title)
-        shift = self._caption_shift(kind, keep_out)
+        shift = self._caption_shift(kind, keep_out, avoid)
         return RenderedShot(shot, product, end, mouth, shift, rest if product else None)
 
     def _view_offset(self, kind: str) -> tuple[int, int]:
@@ -145,12 +147,13 @@ class ShotScene:
         x1, y1 = min(self.width, box.x + box.w), min(self.height, box.y + box.h)
         return Box(x0, y0, x1 - x0, y1 - y0) if x1 > x0 and y1 > y0 else None
 
-    def _caption_shift(self, kind: str, keep_out: list[Box]) -> tuple[int, int]:
+    def _caption_shift(self, kind: str, keep_out: list[Box],
+                       avoid: list[Box]) -> tuple[int, int]:
         if self.captions is None:
             return (0, 0)
         seams_x, seams_y = self._seams(kind)
         return caption_offset(self.captions.style.box, keep_out=keep_out, width=self.width,
-                              height=self.height, seams_x=seams_x, seams_y=seams_y)
+                              height=self.height, seams_x=seams_x, seams_y=seams_y, avoid=avoid)
 
     def _seams(self, kind: str) -> tuple[tuple[int, ...], tuple[int, ...]]:
         b = self.boxes

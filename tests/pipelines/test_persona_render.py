@@ -8,6 +8,8 @@ second render of a persona runs no mesh or segmentation model.
 
 from __future__ import annotations
 
+import json
+
 import av
 import cv2
 import numpy as np
@@ -78,18 +80,40 @@ def _gaps(vertical) -> np.ndarray:
                      for m in vertical["meshes"]])
 
 
-@pytest.mark.xfail(reason="measured r = 0.56-0.61 on the delivered file (0.83 on the animator's "
-                          "frames against the raw voice): the mix's compressor and limiter "
-                          "flatten the envelope the mouth does not follow", strict=False)
-def test_the_lip_gap_on_screen_correlates_with_the_voice_envelope(vertical):
-    gaps, envelope = _gaps(vertical), vertical["envelope"]
+def _ranks(values: np.ndarray) -> np.ndarray:
+    return np.argsort(np.argsort(values)).astype(np.float64)
+
+
+def lip_sync_r(gaps: np.ndarray, envelope: np.ndarray, *, lags: range = range(-2, 3)) -> float:
+    """The best rank (Spearman) correlation of the lip gap with the voice envelope within
+    `lags` frames, over the frames where the face was found.
+
+    Ranks, not Pearson's r on the levels: the delivered audio is the voice after the mix's
+    loudness gain, compressor and limiter, which change how loud a syllable is but not which
+    syllables are louder, and the mouth's opening is a saturating function of the voice, not
+    a linear one. Measured on the 9:16 render below: rank r 0.75 at the best lag, Pearson's r
+    0.56 (0.83 on the animator's frames against the raw voice, before the mix)."""
     ok, count = ~np.isnan(gaps), len(gaps)
 
     def at(k: int) -> float:
         a, b = slice(max(0, k), count + min(0, k)), slice(max(0, -k), count - max(0, k))
-        return float(np.corrcoef(gaps[a][ok[a]], envelope[b][ok[a]])[0, 1])
+        keep = ok[a]
+        return float(np.corrcoef(_ranks(gaps[a][keep]), _ranks(envelope[b][keep]))[0, 1])
 
-    best = max(at(k) for k in range(-2, 3))
+    return max(at(k) for k in lags)
+
+
+def test_the_lip_sync_measure_flags_a_mouth_out_of_step_with_the_voice():
+    rng = np.random.default_rng(1)
+    syllables = np.repeat(rng.random(40), 6)  # a level per 0.2 s syllable
+    envelope = syllables ** 3  # a compressed or expanded level keeps its ranks
+    gaps = np.clip(syllables + 0.05 * rng.standard_normal(len(syllables)), 0.0, None)
+    assert lip_sync_r(gaps, envelope) > 0.9
+    assert lip_sync_r(np.roll(gaps, 9), envelope) < 0.6  # 0.3 s late: out of sync
+
+
+def test_the_lip_gap_on_screen_correlates_with_the_voice_envelope(vertical):
+    best = lip_sync_r(_gaps(vertical), vertical["envelope"])
     assert best >= 0.6, best
 
 
@@ -148,8 +172,7 @@ def test_no_tenth_of_a_9_16_frame_stays_flat_and_still_for_two_seconds(vertical)
     assert featureless_share(vertical["talking"]) <= 0.10
 
 
-@pytest.mark.parametrize("aspect, persona", [("16:9", "eileen"), pytest.param("1:1", "grace", marks=pytest.mark.xfail(
-    reason="known failure since the persona framing and the shot edit were merged together: the square shots leave a flat still region over 10 %", strict=False))])
+@pytest.mark.parametrize("aspect, persona", [("16:9", "eileen"), ("1:1", "grace")])
 def test_no_tenth_of_a_wide_or_square_frame_stays_flat_and_still(pipeline, tmp_path, aspect,
                                                                  persona):
     render(pipeline, tmp_path, custom_script=SCRIPT, persona_id=persona, aspect_ratio=aspect,
@@ -159,6 +182,35 @@ def test_no_tenth_of_a_wide_or_square_frame_stays_flat_and_still(pipeline, tmp_p
     assert featureless_share(talking) <= 0.10
     meshes = [detect_face_mesh(f) for f in talking[::10]]
     assert all(m is not None for m in meshes)  # the persona is in every shot, face visible
+
+
+TABLE_ROWS = 0.08  # of the frame height: the bottom rows, the table's front in every talking shot
+
+
+def _table_figures(frame: np.ndarray) -> tuple[float, float]:
+    """(brightness of the bottom rows over the rest of the frame, their fine detail in grey
+    levels: mean absolute difference from a blur of sigma 3 px)."""
+    gray = cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    split = round((1.0 - TABLE_ROWS) * gray.shape[0])
+    band = gray[split:]
+    detail = float(np.abs(band - cv2.GaussianBlur(band, (0, 0), 3.0)).mean())
+    return float(band.mean() / max(1.0, gray[:split].mean())), detail
+
+
+def test_a_standing_product_on_16_9_stands_on_a_lit_grained_table_not_a_dark_band(pipeline,
+                                                                                 tmp_path):
+    render(pipeline, tmp_path, custom_script=SCRIPT, persona_id="eileen", aspect_ratio="16:9",
+           interaction_mode="display_static", music_enabled=False, captions_enabled=False,
+           seed=2)
+    frames, _, _ = _decode(tmp_path / "final.mp4")
+    shots = json.loads((tmp_path / "script.json").read_text())["shots"]
+    talking = [s for s in shots if s["kind"] in ("closeup", "medium", "punch_in")]
+    assert talking, "the edit has no talking shot with the product standing in front"
+    for shot in talking:
+        middle = frames[round((shot["start_s"] + shot["end_s"]) / 2 * FPS)]
+        brightness, detail = _table_figures(middle)
+        assert brightness >= 0.75, (shot["kind"], brightness)  # the old band: 0.50-0.60
+        assert detail >= 0.8, (shot["kind"], detail)  # the old band: 0.36 at 1920x1080
 
 
 def _runs() -> dict[str, int]:

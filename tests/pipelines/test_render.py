@@ -302,7 +302,10 @@ def _cta_region(frame):
 
 
 def test_a_custom_script_keeps_the_jobs_cta_text_off_the_end_card(pipeline, tmp_path):
-    job = {"segment_count": 2, "segment_duration": 3, "music_enabled": False, "seed": 2}
+    # One persona for the three: left out, each job id would pick its own, and the card's
+    # backdrop (the persona's blurred scene) would differ between them.
+    job = {"segment_count": 2, "segment_duration": 3, "music_enabled": False, "seed": 2,
+           "persona_id": "grace"}
     render(pipeline, tmp_path / "ignored", custom_script=SHORT_SCRIPT, cta_text="Use code ZEBRA", **job)
     render(pipeline, tmp_path / "none", custom_script=SHORT_SCRIPT, **job)
     render(pipeline, tmp_path / "shown", cta_text="Use code ZEBRA", **job)

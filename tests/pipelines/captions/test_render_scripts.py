@@ -38,16 +38,26 @@ def scripts(pipeline, tmp_path_factory):
         frames = [f.to_ndarray(format="rgb24") for f in container.decode(video=0)]
     style = caption_style_for(*frames[0].shape[1::-1], font_path=font_path(JOBS.parent),
                               karaoke=True)
-    return out, words, frames, CaptionTrack(words, style)
+    return out, words, frames, CaptionTrack(words, style), doc["shots"]
 
 
-def raster_difference(frame: np.ndarray, layer, index: int) -> float:
-    """Mean |frame - expected| over the opaque pixels of word `index`'s raster in `layer`."""
+def caption_shift(shots: list[dict], index: int) -> tuple[int, int]:
+    """How far the delivered edit moved the captions at frame `index` (script.json's shots;
+    their times are frame times, rounded)."""
+    shot = next(s for s in shots if round(s["start_s"] * FPS) <= index < round(s["end_s"] * FPS))
+    return tuple(shot["caption_shift"])
+
+
+def raster_difference(frame: np.ndarray, layer, index: int, shift: tuple[int, int]) -> float:
+    """Mean |frame - expected| over the opaque pixels of word `index`'s raster in `layer`,
+    drawn `shift` (dx, dy) away from where the caption style put it."""
     box = layer.word_boxes[index]
     top, left = box.y - layer.y, box.x - layer.x
     expected = layer.rgba[top:top + box.h, left:left + box.w]
     opaque = expected[..., 3] == 255
-    seen = frame[box.y:box.y + box.h, box.x:box.x + box.w].astype(np.float32)
+    x, y = box.x + shift[0], box.y + shift[1]
+    seen = frame[y:y + box.h, x:x + box.w].astype(np.float32)
+    assert seen.shape[:2] == expected.shape[:2], "the word is drawn partly off the frame"
     return float(np.abs(seen - expected[..., :3])[opaque].mean())
 
 
@@ -63,15 +73,13 @@ def shown_states(track: CaptionTrack):
     return list(seen.values())
 
 
-@pytest.mark.xfail(reason="known failure since the persona framing and the shot edit were merged together: the expected word rasters are placed without the "
-                          "per-shot caption shift the edit applies", strict=False)
 def test_every_caption_word_of_every_script_is_drawn_on_the_frames(scripts):
-    _, words, frames, track = scripts
+    _, words, frames, track, shots = scripts
     assert " ".join(w.text for w in words) == SCRIPT
     checked = set()
     for index, layer in shown_states(track):
         for i, word in enumerate(layer.words):
-            difference = raster_difference(frames[index], layer, i)
+            difference = raster_difference(frames[index], layer, i, caption_shift(shots, index))
             assert difference < MATCH, f"{word.text!r} at frame {index}: {difference:.1f}"
             checked.add(word)
     pieces = [w for page in track.pages for w in page.words]
@@ -81,24 +89,25 @@ def test_every_caption_word_of_every_script_is_drawn_on_the_frames(scripts):
     assert japanese.replace("\u200b", "") == LINES[3] and "\u200b" in japanese  # cut, glued
 
 
-@pytest.mark.xfail(reason="known failure since the persona framing and the shot edit were merged together: the expected word rasters are placed without the "
-                          "per-shot caption shift the edit applies", strict=False)
 def test_the_check_tells_a_missing_word_from_a_drawn_one(scripts):
-    _, _, frames, track = scripts
+    _, _, frames, track, shots = scripts
     index, layer = shown_states(track)[0]
     blank = round(track.pages[0].start_s * FPS) - 3  # before the first caption appears
     assert track.layer_at(blank / FPS) is None
-    assert raster_difference(frames[blank], layer, 0) > 2 * MATCH
-    assert raster_difference(frames[index], layer, 0) < MATCH
+    shift = caption_shift(shots, index)
+    assert caption_shift(shots, blank) == shift  # the same shot: only the caption differs
+    assert raster_difference(frames[blank], layer, 0, shift) > 2 * MATCH
+    assert raster_difference(frames[index], layer, 0, shift) < MATCH
 
 
 def test_emoji_are_in_colour_and_arabic_reads_right_to_left_on_the_frames(scripts):
-    _, words, frames, track = scripts
+    _, words, frames, track, shots = scripts
     emoji = next(w for w in words if w.text.startswith("😍"))
     index = round((emoji.start_s + emoji.end_s) / 2 * FPS)
     layer = track.layer_at(index / FPS)
     box = layer.word_boxes[layer.words.index(emoji)]
-    patch = frames[index][box.y:box.y + box.h, box.x:box.x + box.w].astype(int)
+    dx, dy = caption_shift(shots, index)
+    patch = frames[index][box.y + dy:box.y + dy + box.h, box.x + dx:box.x + dx + box.w].astype(int)
     chroma = patch.max(axis=2) - patch.min(axis=2)
     assert (chroma > 120).sum() > 40  # saturated yellows and reds, not white text
     first = next(w for w in words if w.text == "جربه")
@@ -108,7 +117,7 @@ def test_emoji_are_in_colour_and_arabic_reads_right_to_left_on_the_frames(script
 
 
 def test_the_vtt_sidecar_keeps_the_exact_text(scripts):
-    out, words, _, _ = scripts
+    out, words, _, _, _ = scripts
     cues = (out / "captions.vtt").read_text(encoding="utf-8").split("\n\n")[1:]
     texts = [cue.splitlines()[2] for cue in cues if cue.strip()]
     # Cues end where pages end; a page may end inside the Japanese sentence, nowhere else.

@@ -53,6 +53,22 @@ def test_captions_move_off_the_product_and_the_mouth_to_the_nearest_free_rows():
     assert 0.10 * 1920 <= moved.y and moved.y + moved.h <= 0.80 * 1920
 
 
+def test_where_only_the_eyes_are_free_of_the_mouth_captions_cover_the_eyes_not_the_mouth():
+    # A 9:16 close-up at draft size: the title on top, the face filling the frame, the held
+    # product below the chin; no row band is free of all three.
+    box = Box(30, 383, 270, 100)
+    title, mouth, product = Box(22, 51, 295, 71), Box(166, 307, 96, 32), Box(201, 400, 151, 165)
+    eyes = Box(60, 170, 240, 90)
+    dx, dy = caption_offset(box, keep_out=[title, mouth, product], avoid=[eyes], width=360,
+                            height=640)
+    moved = Box(box.x + dx, box.y + dy, box.w, box.h)
+    assert overlap(moved, mouth) == overlap(moved, product) == overlap(moved, title) == 0
+    dx, dy = caption_offset(box, keep_out=[title, mouth, product], avoid=[Box(0, 0, 0, 0)],
+                            width=360, height=640)
+    free = Box(box.x + dx, box.y + dy, box.w, box.h)
+    assert overlap(moved, eyes) <= overlap(free, eyes)  # no more of the eyes than it must
+
+
 def test_captions_never_straddle_a_seam_between_panels():
     box = Box(96, 475, 845, 260)
     dx, dy = caption_offset(box, keep_out=[], width=1920, height=1080, seams_x=[960])

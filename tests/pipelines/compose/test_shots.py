@@ -74,10 +74,7 @@ def _inside(mask, box):
     return int(mask[max(0, y):y + h, max(0, x):x + w].sum())
 
 
-@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.xfail(
-    reason="known failure since the persona framing and the shot edit were merged together: the 9:16 close-up mouth box of the new framing is not yet kept out "
-           "of the caption placement (270 px overlap measured)", strict=False))
-    if n.startswith("portrait") else n for n in LAYOUTS])
+@pytest.mark.parametrize("name", list(LAYOUTS))
 def test_captions_never_cover_the_product_or_the_mouth(renders, name):
     doc, captioned, plain, _ = renders[name]
     assert len(captioned) == len(plain)
