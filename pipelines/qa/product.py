@@ -5,9 +5,11 @@
 For each shot with a product box, up to SAMPLES_PER_SHOT analysis frames are searched inside
 that box (interpolated from the shot's start box to its end box, grown by SEARCH_MARGIN) for
 the cut-out scaled to the product's drawn size (its rest box when held), at a few scales about
-it: the best masked normalised cross-correlation is the shot's match (about 1 for the product
-as drawn, near 0 for whatever else lies there). The scaling keeps the cut-out's aspect, so a
-squashed product matches poorly too. In `holdable` mode every talking shot must show it.
+it. The match is 1 - the least masked RMS colour error / FULL_ERROR: about 0.9 for the product
+as drawn, under 0.1 for the picture behind it on the draft renders (a punch-in, whose product
+grows with the zoom and runs off the frame's lower edge, scores about 0.4-0.5). The scaling
+keeps the cut-out's aspect, so a squashed product matches poorly too. The median of a shot's
+samples is its match; MIN_MATCH the limit. In `holdable` mode every talking shot must show it.
 """
 
 from __future__ import annotations
@@ -19,7 +21,8 @@ from pipelines.qa.media import Media
 from pipelines.qa.plan import Shot, ShotPlan
 from pipelines.qa.result import CheckResult, graded, yes_no
 
-MIN_MATCH = 0.5
+MIN_MATCH = 0.3
+FULL_ERROR = 90.0  # RMS colour error (0-255 levels) that scores a match of 0
 SAMPLES_PER_SHOT = 3
 SEARCH_MARGIN = 0.25
 SCALES = (0.88, 1.0, 1.1, 1.2)
@@ -46,10 +49,11 @@ def check_product(media: Media, plan: ShotPlan, cutout_rgba: np.ndarray, *,
 
 
 def _match(rgb: np.ndarray, plan: ShotPlan, shot: Shot, t_s: float, cutout: np.ndarray) -> float:
+    """1 - (the least RMS colour error of the cut-out over the search region) / FULL_ERROR."""
     box = plan.product_box(shot, t_s)
     drawn = plan.scaled(shot.product_rest_box) or box
-    region = _region(rgb, box)
-    best = -1.0
+    region = _region(rgb, box).astype(np.float32)
+    least = float("inf")
     for scale in SCALES:
         w, h = _fitted(cutout, round(drawn[2] * scale), round(drawn[3] * scale))
         if w < 6 or h < 6 or w > region.shape[1] or h > region.shape[0]:
@@ -58,12 +62,10 @@ def _match(rgb: np.ndarray, plan: ShotPlan, shot: Shot, t_s: float, cutout: np.n
         mask = (small[:, :, 3] > 128).astype(np.float32)
         if mask.sum() < 16:
             continue
-        found = cv2.matchTemplate(region, np.ascontiguousarray(small[:, :, :3]),
-                                  cv2.TM_CCOEFF_NORMED, mask=cv2.merge([mask] * 3))
-        found = found[np.isfinite(found)]
-        if found.size:
-            best = max(best, float(found.max()))
-    return best
+        found = cv2.matchTemplate(region, np.ascontiguousarray(small[:, :, :3]).astype(np.float32),
+                                  cv2.TM_SQDIFF, mask=cv2.merge([mask] * 3))
+        least = min(least, float(np.sqrt(max(0.0, float(found.min())) / (3 * mask.sum()))))
+    return max(0.0, 1.0 - least / FULL_ERROR) if np.isfinite(least) else 0.0
 
 
 def _region(rgb: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
