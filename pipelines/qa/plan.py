@@ -56,7 +56,7 @@ class ShotPlan:
         doc = json.loads(script_json.read_text(encoding="utf-8"))
         raw = doc.get("shots") or []
         ends = [s["start_s"] for s in raw[1:]] + [duration_s]
-        shots = tuple(_shot(s, end) for s, end in zip(raw, ends, strict=True))
+        shots = tuple(_shot(s, end) for s, end in zip(raw, ends, strict=False))
         words = tuple(Word(w["text"], w["start_s"], w["end_s"]) for w in doc.get("words", []))
         return cls(shots, words, scale)
 

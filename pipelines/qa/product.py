@@ -7,7 +7,8 @@ that box (interpolated from the shot's start box to its end box, grown by SEARCH
 the cut-out scaled to the product's drawn size (its rest box when held), at a few scales about
 it. The match is 1 - the least masked RMS colour error / FULL_ERROR: about 0.9 for the product
 as drawn, under 0.1 for the picture behind it on the draft renders (a punch-in, whose product
-grows with the zoom and runs off the frame's lower edge, scores about 0.4-0.5). The scaling
+grows with the zoom, scores about 0.4-0.5). Where the product runs off the frame's edge, only
+its part inside the frame is compared. The scaling
 keeps the cut-out's aspect, so a squashed product matches poorly too. The median of a shot's
 samples is its match; MIN_MATCH the limit. In `holdable` mode every talking shot must show it.
 """
@@ -40,8 +41,9 @@ def check_product(media: Media, plan: ShotPlan, cutout_rgba: np.ndarray, *,
                                                for s in picked]))
     missing = [s.index for s in plan.shots if holdable and s.talking and s.product_box is None]
     worst = min(matches.values()) if matches else float("nan")
-    criteria = {"visible": graded(worst, limit=MIN_MATCH, span=0.3) if matches else 0.0,
-                "in_persona_shots": yes_no(not missing)}
+    criteria = {"in_persona_shots": yes_no(not missing)}
+    if matches:  # a render without a shot plan (the generative tier) has no boxes to judge
+        criteria["visible"] = graded(worst, limit=MIN_MATCH, span=0.3)
     figures = {"match_by_shot": {str(k): round(v, 3) for k, v in matches.items()},
                "shots_without_product": missing, "holdable": holdable}
     bad = tuple(i for i, m in matches.items() if m < MIN_MATCH) + tuple(missing)
@@ -58,7 +60,10 @@ def _match(rgb: np.ndarray, plan: ShotPlan, shot: Shot, t_s: float, cutout: np.n
         w, h = _fitted(cutout, round(drawn[2] * scale), round(drawn[3] * scale))
         if w < 6 or h < 6 or w > region.shape[1] or h > region.shape[0]:
             continue
-        small = cv2.resize(cutout, (w, h), interpolation=cv2.INTER_AREA)
+        small = _on_frame(cv2.resize(cutout, (w, h), interpolation=cv2.INTER_AREA), drawn,
+                          rgb.shape)
+        if small.shape[0] < 6 or small.shape[1] < 6:
+            continue
         mask = (small[:, :, 3] > 128).astype(np.float32)
         if mask.sum() < 16:
             continue
@@ -66,6 +71,17 @@ def _match(rgb: np.ndarray, plan: ShotPlan, shot: Shot, t_s: float, cutout: np.n
                                   cv2.TM_SQDIFF, mask=cv2.merge([mask] * 3))
         least = min(least, float(np.sqrt(max(0.0, float(found.min())) / (3 * mask.sum()))))
     return max(0.0, 1.0 - least / FULL_ERROR) if np.isfinite(least) else 0.0
+
+
+def _on_frame(small: np.ndarray, drawn: tuple[int, int, int, int], shape) -> np.ndarray:
+    """The part of the scaled cut-out that stays inside the frame when centred on `drawn`
+    (a held product rises from the frame's lower edge: only its visible part is compared)."""
+    h, w = small.shape[:2]
+    x = round(drawn[0] + drawn[2] / 2 - w / 2)
+    y = round(drawn[1] + drawn[3] / 2 - h / 2)
+    top, left = max(0, -y), max(0, -x)
+    bottom, right = min(h, shape[0] - y), min(w, shape[1] - x)
+    return small[top:max(top, bottom), left:max(left, right)]
 
 
 def _region(rgb: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
