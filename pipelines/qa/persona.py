@@ -1,4 +1,4 @@
-"""The persona on screen: found in every talking shot, the same person throughout, lips on the voice.
+"""The persona on screen: found in every talking shot, one person throughout, lips on the voice.
 
     result = check_persona(media, plan)
 
