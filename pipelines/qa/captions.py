@@ -35,26 +35,27 @@ def check_captions(media: Media, plan: ShotPlan, track, *, width: int, height: i
     for sample in _word_samples(media, plan):
         layer = track.layer_at(sample.t_s)
         shot = plan.at(sample.t_s)
-        if layer is None or shot is None:
+        if layer is None:
             continue
-        dx, dy = shot.caption_shift
+        dx, dy = shot.caption_shift if shot is not None else (0, 0)  # no plan: no shift
         placed = _placed(layer, layer.x + dx, layer.y + dy, media.scale, sample.rgb.shape)
         if placed is None:
             continue
         contrast = _contrast(sample.rgb, placed, track.style)
         if contrast is not None:
             contrasts.append(contrast)
-            if contrast < MIN_CONTRAST:
+            if contrast < MIN_CONTRAST and shot is not None:
                 bad_shots.append(shot.index)
         lit += _highlight(sample.rgb, layer, dx, dy, media.scale, track.style)
         if not _inside_rows(layer, dx, dy, width, height):
             outside.append(round(sample.t_s, 2))
-            bad_shots.append(shot.index)
+            bad_shots += [shot.index] if shot is not None else []
     low = float(np.percentile(contrasts, 10)) if contrasts else float("nan")
     share = float(np.mean(lit)) if lit else 1.0
-    criteria = {"contrast": graded(low, limit=MIN_CONTRAST, span=3.0),
-                "highlight": graded(share, limit=MIN_HIGHLIGHT_SHARE, span=0.2),
+    criteria = {"highlight": graded(share, limit=MIN_HIGHLIGHT_SHARE, span=0.2),
                 "safe_zone": yes_no(not outside)}
+    if contrasts:  # none when no word's letters could be measured (too small, off the frame)
+        criteria["contrast"] = graded(low, limit=MIN_CONTRAST, span=3.0)
     figures = {"contrast_p10": round(low, 2), "contrast_min": round(min(contrasts), 2)
                if contrasts else None, "samples": len(contrasts),
                "highlight_share": round(share, 3), "highlight_samples": len(lit),
