@@ -7,7 +7,8 @@ cutaways and the end card are not asked for a face. Identity across shots is two
 different face or a broken warp would move: the skin tone at both cheeks (CIELAB, the largest
 difference between two shots' medians, in delta E) and the face's proportions (eye-corner span
 over cheek width, the largest relative spread between shots). Lip sync: the inner-lip gap over
-the face width, correlated with the sound's RMS envelope at lags up to MAX_LAG_S either way; the
+the face width, as its distance from the lips' rest (the median gap in silence), correlated
+with the sound's RMS envelope at lags up to MAX_LAG_S either way; the
 best correlation must reach MIN_SYNC_CORRELATION at a lag within MAX_SYNC_LAG_S, and the gap
 must move (its 10-90 % range at least MIN_GAP_RANGE of the face width), or the mouth is frozen.
 """
@@ -27,6 +28,7 @@ MAX_PROPORTION_SPREAD = 0.12
 MIN_SYNC_CORRELATION = 0.3
 MAX_SYNC_LAG_S = 0.2
 MAX_LAG_S = 0.5
+QUIET_LEVEL = 0.1  # of the loudest envelope: silence, the lips at rest
 MIN_SYNC_SAMPLES = 20  # 2 s of talking frames with a face
 MIN_GAP_RANGE = 0.02
 CHEEKS = (50, 280)  # mesh points on the cheeks, below the eyes
@@ -52,7 +54,7 @@ def check_persona(media: Media, plan: ShotPlan) -> CheckResult:
         return CheckResult.of("persona", {}, {"talking_shots": 0})
     shares = {i: sum(m is not None for m in found) / len(found) for i, found in per_shot.items()}
     tone, proportion = _identity(per_shot)
-    corr, lag_s = _sync(np.array(gaps), np.array(envelope))
+    corr, lag_s = _sync(_from_rest(np.array(gaps), np.array(envelope)), np.array(envelope))
     valid = np.array(gaps)[~np.isnan(gaps)]
     gap_range = float(np.percentile(valid, 90) - np.percentile(valid, 10)) if len(valid) else 0.0
     criteria = {
@@ -107,6 +109,16 @@ def _identity(per_shot: dict[int, list]) -> tuple[float, float]:
         return 0.0, 0.0
     delta = max(float(np.linalg.norm(a - b)) for a in tones for b in tones)
     return delta, max(shapes) / min(shapes) - 1.0
+
+
+def _from_rest(gaps: np.ndarray, envelope: np.ndarray) -> np.ndarray:
+    """How far the lips are from their rest (the median gap while nobody speaks): a smiling
+    persona rests with the teeth apart and closes the lips on some sounds, so speech moves
+    the gap both ways."""
+    quiet = (envelope < QUIET_LEVEL * np.max(envelope, initial=0.0)) & ~np.isnan(gaps)
+    rest = np.median(gaps[quiet]) if quiet.sum() >= 3 else np.nanmedian(gaps) \
+        if (~np.isnan(gaps)).any() else 0.0
+    return np.abs(gaps - rest)
 
 
 def _sync(gaps: np.ndarray, envelope: np.ndarray) -> tuple[float, float]:
