@@ -27,6 +27,7 @@ FULL_ERROR = 90.0  # RMS colour error (0-255 levels) that scores a match of 0
 SAMPLES_PER_SHOT = 3
 SEARCH_MARGIN = 0.25
 SCALES = (0.88, 1.0, 1.1, 1.2)
+EDGE_PARTS = (0.5, 0.65, 0.8)  # shares of the cut-out kept where it runs off the frame
 
 
 def check_product(media: Media, plan: ShotPlan, cutout_rgba: np.ndarray, *,
@@ -58,19 +59,37 @@ def _match(rgb: np.ndarray, plan: ShotPlan, shot: Shot, t_s: float, cutout: np.n
     least = float("inf")
     for scale in SCALES:
         w, h = _fitted(cutout, round(drawn[2] * scale), round(drawn[3] * scale))
-        if w < 6 or h < 6 or w > region.shape[1] or h > region.shape[0]:
+        if w < 6 or h < 6:
             continue
-        small = _on_frame(cv2.resize(cutout, (w, h), interpolation=cv2.INTER_AREA), drawn,
-                          rgb.shape)
-        if small.shape[0] < 6 or small.shape[1] < 6:
-            continue
-        mask = (small[:, :, 3] > 128).astype(np.float32)
-        if mask.sum() < 16:
-            continue
-        found = cv2.matchTemplate(region, np.ascontiguousarray(small[:, :, :3]).astype(np.float32),
-                                  cv2.TM_SQDIFF, mask=cv2.merge([mask] * 3))
-        least = min(least, float(np.sqrt(max(0.0, float(found.min())) / (3 * mask.sum()))))
+        scaled = cv2.resize(cutout, (w, h), interpolation=cv2.INTER_AREA)
+        for small in _visible_parts(scaled, drawn, box, rgb.shape):
+            if small.shape[0] < 6 or small.shape[1] < 6 or small.shape[0] > region.shape[0] \
+                    or small.shape[1] > region.shape[1]:
+                continue
+            mask = (small[:, :, 3] > 128).astype(np.float32)
+            if mask.sum() < 16:
+                continue
+            found = cv2.matchTemplate(region, np.ascontiguousarray(small[:, :, :3]).astype(
+                np.float32), cv2.TM_SQDIFF, mask=cv2.merge([mask] * 3))
+            least = min(least, float(np.sqrt(max(0.0, float(found.min())) / (3 * mask.sum()))))
     return max(0.0, 1.0 - least / FULL_ERROR) if np.isfinite(least) else 0.0
+
+
+def _visible_parts(scaled: np.ndarray, drawn, box, shape) -> list[np.ndarray]:
+    """The cut-out as it may show: its part inside the frame when centred on `drawn`, and,
+    where the shot's box meets the frame's lower or side edge (a product rising into the frame,
+    grown by a punch-in), only its top or inner EDGE_PARTS."""
+    parts = [_on_frame(scaled, drawn, shape)]
+    h, w = scaled.shape[:2]
+    x, y, bw, bh = box
+    for f in EDGE_PARTS:
+        if y + bh >= shape[0] - 1:
+            parts.append(scaled[:max(1, round(f * h))])
+        if x + bw >= shape[1] - 1:
+            parts.append(scaled[:, :max(1, round(f * w))])
+        if x <= 0:
+            parts.append(scaled[:, w - max(1, round(f * w)):])
+    return parts
 
 
 def _on_frame(small: np.ndarray, drawn: tuple[int, int, int, int], shape) -> np.ndarray:
