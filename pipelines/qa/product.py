@@ -7,7 +7,7 @@ that box (interpolated from the shot's start box to its end box, grown by SEARCH
 the cut-out scaled to the product's drawn size (its rest box when held), at a few scales about
 it. The match is 1 - the least masked RMS colour error / FULL_ERROR: about 0.9 for the product
 as drawn, under 0.1 for the picture behind it on the draft renders (a punch-in, whose product
-grows with the zoom, scores about 0.4-0.5). Where the product runs off the frame's edge, only
+grows with the zoom, scores about 0.4-0.8). Where the product runs off the frame's edge, only
 its part inside the frame is compared. The scaling
 keeps the cut-out's aspect, so a squashed product matches poorly too. The median of a shot's
 samples is its match; MIN_MATCH the limit. In `holdable` mode every talking shot must show it.
