@@ -53,6 +53,7 @@ class Job:
     width: int | None
     height: int | None
     size_bytes: int | None
+    qa_score: float | None  # the render's QA score (docs/qa.md)
     credits_reserved: int
     credits_consumed: int
     error: dict[str, Any] | None

@@ -63,6 +63,7 @@ class ProgressEvent(BaseModel):
     width: int | None = Field(None, ge=0, le=INT32)
     height: int | None = Field(None, ge=0, le=INT32)
     size_bytes: int | None = Field(None, ge=0, le=2**62)
+    qa_score: float | None = Field(None, ge=0, le=1)
     objects: dict[str, Any] | None = None  # file name -> {bucket, key}, for links signed on read
     error: EventError | None = None
 
@@ -113,6 +114,7 @@ def _completed(ctx: AppContext, db: Any, account: Account, job: Job, event: Prog
         event.final_video_url, event.thumbnail_url, event.captions_url)
     job.duration_s, job.width, job.height, job.size_bytes = (
         event.duration_s, event.width, event.height, event.size_bytes)
+    job.qa_score = event.qa_score
     job.artifacts = stored_objects(event.objects)
     cost = estimate(JobSpec.model_validate(job.spec), video_s=event.duration_s).total
     ledger.settle(db, account, job, cost)

@@ -62,6 +62,7 @@ class JobOut(BaseModel):
     width: int | None
     height: int | None
     size_bytes: int | None
+    qa_score: float | None = Field(None, description="the render's QA score, 0-1 (docs/qa.md)")
     credits_reserved: int
     credits_consumed: int
     error: ErrorInfo | None

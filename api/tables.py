@@ -115,6 +115,7 @@ class Job(Base):
     width: Mapped[int | None] = mapped_column(Integer)
     height: Mapped[int | None] = mapped_column(Integer)
     size_bytes: Mapped[int | None] = mapped_column(BigInteger)
+    qa_score: Mapped[float | None] = mapped_column(Float)  # the render's QA score, 0-1
     credits_reserved: Mapped[int] = mapped_column(Integer, default=0)
     credits_consumed: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[dict[str, Any] | None]

@@ -4,9 +4,9 @@
     defaults, template = resolve(db, catalog, account_id, "ugc-default")          # for a new job
 
 A template never holds product fields. Its config takes the job spec's own fields (validated by
-`engine.spec.parse_job`, so a template can never hold a value a job would refuse) plus two
-U-Gen TemplateConfig names: `output_aspect_ratio` (stored as `aspect_ratio`) and `qai_enabled`
-(kept for round trips; this engine has no QA pass, so jobs ignore it).
+`engine.spec.parse_job`, so a template can never hold a value a job would refuse, `qai_enabled`
+and `qai_mode` included: they steer the QA gate, docs/qa.md) plus U-Gen's TemplateConfig name
+`output_aspect_ratio` (stored as `aspect_ratio`).
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ NOT_TEMPLATE_FIELDS = {"job_id", "delivery", "product_name", "product_image_url"
                        "template_id", "webhook_url"}
 TEMPLATE_FIELDS = set(JobSpec.model_fields) - NOT_TEMPLATE_FIELDS
 ALIASES = {"output_aspect_ratio": "aspect_ratio"}
-KEPT_NOT_APPLIED = {"qai_enabled"}
+KEPT_NOT_APPLIED: frozenset[str] = frozenset()  # every stored field now reaches the job
 
 
 def _unknown(key: str) -> dict[str, Any]:

@@ -16,6 +16,8 @@
     │   ├── LanguageUnsupported    LANGUAGE_UNSUPPORTED (the profile's voice cannot speak it)
     │   ├── CaptionGlyphMissing    CAPTION_GLYPH_MISSING (a character no caption font draws)
     │   ├── BackendUnavailable     BACKEND_UNAVAILABLE (a profile names a missing extra/model)
+    │   ├── QaFailed               QA_FAILED (the video scored under the job's qai_mode threshold
+    │   │                          after its retries; details: the failing checks and figures)
     │   └── JobCancelledError      JOB_CANCELLED (the API cancelled it; the worker let go)
     └── TransientError             may succeed later: retry with backoff
         ├── ProductImageTimeout    PRODUCT_IMAGE_TIMEOUT (slow server, 5xx, 429, dropped connection)
@@ -131,6 +133,13 @@ class BackendUnavailable(PermanentError):
     code = "BACKEND_UNAVAILABLE"
     internal = True
     public_message = "this worker cannot run the models the job needs"
+
+
+class QaFailed(PermanentError):
+    """details: score, mode, threshold, retries_used, failing_checks {name: score, failing,
+    figures, failing_shots}. Permanent: the render already retried with new seeds."""
+
+    code = "QA_FAILED"
 
 
 class JobCancelledError(PermanentError):

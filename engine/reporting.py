@@ -79,7 +79,7 @@ def completed_event(*, job_id: str, attempt: int, objects: dict[str, Any], repor
     body.update(final_video_url=video.url if video else None, thumbnail_url=thumb.url if thumb else None,
                 captions_url=vtt.url if vtt else None, size_bytes=video.size_bytes if video else None,
                 duration_s=report.get("video_duration_s"), width=report.get("width"),
-                height=report.get("height"),
+                height=report.get("height"), qa_score=(report.get("qa") or {}).get("score"),
                 objects={name: {"bucket": o.bucket, "key": o.key} for name, o in objects.items()})
     return body
 

@@ -7,7 +7,8 @@
 An invalid spec raises `InvalidJobSpec` whose details carry the seed's 422 `detail` list
 (`[{type, loc, msg, input}]`, loc starting with "body"). Unknown fields are refused so a typo
 never renders silently with a default; U-Gen fields that only matter to the hosted generator
-(`video_model`, `qai_mode`, ...) are accepted and ignored.
+(`video_model`, ...) are accepted and ignored. `qai_enabled`, `qai_mode` and `max_retries_video`
+steer the QA gate (pipelines/qa/, docs/qa.md).
 """
 
 from __future__ import annotations
@@ -111,9 +112,14 @@ class JobSpec(_Strict):
     # Accepted for U-Gen compatibility; they steer the hosted video models, not this engine.
     # Still checked against U-Gen's documented ranges, so a job valid here is valid there.
     video_model: str | None = None
-    qai_mode: str | None = None
     max_retries_keyframe: int | None = Field(None, ge=0, le=5)  # U-Gen: 0-5, default 1
-    max_retries_video: int | None = None
+    # The QA gate (docs/qa.md). None: U-Gen's default mode, lenient (0.55).
+    qai_enabled: bool = True
+    qai_mode: Literal["lenient", "standard", "strict"] | None = None
+    # U-Gen: 0-5, default 0. Ours is 1: a retry re-renders the whole video with a new seed, so
+    # one retry at most doubles a job's time, and the seed-dependent faults (a shot plan that
+    # puts a caption or the product badly) mostly pass on the next seed.
+    max_retries_video: int = Field(1, ge=0, le=5)
     human_review_max_rejections: int | None = Field(None, ge=0)  # U-Gen: default 0
     human_review_budget: str | None = Field(None, min_length=1, max_length=64,
                                             pattern=r"^[a-z][a-z0-9_]*$")  # e.g. accept_best

@@ -27,6 +27,7 @@ from pipelines.voice import VoiceTrack
 THUMB_LONG_SIDE = 1280
 BOARD_TILE_W = 360
 BOARD_COLUMNS = 5
+QA_MARK_RGB = (230, 40, 40)
 
 
 def write_thumbnail(frame: np.ndarray, path: Path) -> None:
@@ -48,8 +49,10 @@ def _caption_block(text: str, font: ImageFont.FreeTypeFont, width: int) -> list[
     return [*lines, line] if line else lines
 
 
-def write_storyboard(tiles: Sequence[tuple[np.ndarray, str]], path: Path, font_path: Path) -> None:
-    """One tile per shot (or segment): the frame, then its line underneath, BOARD_COLUMNS a row."""
+def write_storyboard(tiles: Sequence[tuple[np.ndarray, str]], path: Path, font_path: Path,
+                     *, marked: frozenset[int] = frozenset()) -> None:
+    """One tile per shot (or segment): the frame, then its line underneath, BOARD_COLUMNS a row;
+    a tile whose index is in `marked` (a shot that failed QA) gets a red frame and "QA"."""
     font = ImageFont.truetype(str(font_path), 17)
     scaled = [Image.fromarray(f).resize((BOARD_TILE_W, round(BOARD_TILE_W * f.shape[0] / f.shape[1])),
                                         Image.Resampling.LANCZOS) for f, _ in tiles]
@@ -66,6 +69,10 @@ def write_storyboard(tiles: Sequence[tuple[np.ndarray, str]], path: Path, font_p
         x = pad + index % columns * (BOARD_TILE_W + pad)
         y = pad + index // columns * row_h
         board.paste(tile, (x, y))
+        if index in marked:
+            draw.rectangle((x - 4, y - 4, x + tile.width + 3, y + tile.height + 3),
+                           outline=QA_MARK_RGB, width=4)
+            draw.text((x + 8, y + 6), "QA", font=font, fill=QA_MARK_RGB)
         for row, line in enumerate(block):
             draw.text((x + 8, y + tile.height + 8 + 24 * row), line, font=font, fill=(235, 235, 235))
     board.save(path, "PNG", compress_level=3)  # review image: speed over size
@@ -129,8 +136,8 @@ def board_still_times(track: VoiceTrack, shots: Sequence[dict[str, Any]] = ()) -
 
 
 def write_pictures(stills: dict[float, np.ndarray], script: Script, track: VoiceTrack,
-                   work: Path, *, configs: Path,
-                   shots: Sequence[dict[str, Any]] = ()) -> dict[str, Path]:
+                   work: Path, *, configs: Path, shots: Sequence[dict[str, Any]] = (),
+                   failing_shots: set[int] = frozenset()) -> dict[str, Path]:
     thumb = work / "thumbnail.jpg"
     write_thumbnail(stills[still_times(track, shots)[0]], thumb)
     board = work / "storyboard.png"
@@ -138,5 +145,6 @@ def write_pictures(stills: dict[float, np.ndarray], script: Script, track: Voice
         [seg.text for seg in script.segments]
     tiles = [(stills[t], line) for t, line in zip(board_still_times(track, shots), lines,
                                                   strict=True)]
-    write_storyboard(tiles, board, font_path(configs))
+    marked = frozenset(i for i, shot in enumerate(shots) if shot["index"] in failing_shots)
+    write_storyboard(tiles, board, font_path(configs), marked=marked)
     return {"thumbnail.jpg": thumb, "storyboard.png": board}

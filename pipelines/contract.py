@@ -15,7 +15,7 @@ LOUDNESS_TARGET_LUFS = -14.0  # integrated loudness of the final mix
 LOUDNESS_TOLERANCE_LU = 1.0  # how far the measured loudness may be from the target
 TRUE_PEAK_CEILING_DB = -1.0  # the highest true peak allowed (the mix aims lower)
 CONTRACT_FILES = ("final.mp4", "thumbnail.jpg", "captions.vtt", "script.json", "report.json",
-                  "storyboard.png")
+                  "storyboard.png", "qa.json")
 
 __all__ = ["AUDIO_RATE", "CONTRACT_FILES", "DEFAULT_CTA", "FPS", "LOUDNESS_TARGET_LUFS",
            "LOUDNESS_TOLERANCE_LU", "TRUE_PEAK_CEILING_DB"]

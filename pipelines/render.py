@@ -15,7 +15,16 @@ What each of U-Gen's stage keys covers here:
     concat      join the video stream with the mixed audio, moov first              final.mp4
     audio       check the final mix: -14 LUFS integrated, true peak <= -1 dBTP
     captions    write the WebVTT sidecar                                            captions.vtt
-    complete    thumbnail, storyboard, report                                       report.json
+    complete    QA of the delivered file (pipelines/qa/: conformance, picture,
+                persona, product, captions), then thumbnail, storyboard (failing
+                shots marked), report                                              qa.json
+                                                                                    report.json
+
+QA (docs/qa.md) runs inside `complete`, on final.mp4 and script.json as they will be
+delivered; report.json times it as the sub-stage stages.complete.qa_wall_s. Under the job's
+`qai_mode` threshold the whole render runs again with a new seed, up to `max_retries_video`
+times (the stages run again from prepare; the percent holds, never going back), then the job
+fails with QA_FAILED. `qai_enabled: false` still measures and reports the score, and never fails.
 
 With the generative tier (a profile naming `keyframe` and `motion`, e.g. gpu-generative.yaml)
 two stages cover more, as U-Gen's do (pipelines/generative/):
@@ -68,7 +77,9 @@ from pipelines.encode.encoder import VideoCodec, mux
 from pipelines.encode.ffmpeg import measure_loudness, write_wav
 from pipelines.generate import generate_video
 from pipelines.generative import GenerativeBackends, GenerativeRecord, build_generative_scene
+from pipelines.compose.product_use import product_rgba
 from pipelines.product import load_product
+from pipelines.qa import QaInputs, QaReport, qa_document, qa_failed, qa_summary, run_qa
 from pipelines.scene import build_scene_for_job
 from pipelines.script import write_script
 from pipelines.voice import VoiceTrack, speak
@@ -105,6 +116,8 @@ class _Job:
     generative: GenerativeRecord | None = None
     files: dict[str, Path] = field(default_factory=dict)
     shots: list[dict[str, Any]] = field(default_factory=list)  # the edit, as script.json has it
+    qa: QaReport | None = None
+    qa_document: dict[str, Any] | None = None
 
 
 class RenderPipeline:
@@ -119,22 +132,45 @@ class RenderPipeline:
             on_progress: ProgressCallback | None = None) -> RenderResult:
         persona, voice_entry = self.check(spec)
         tracker = StageTracker(on_progress)
-        job = _Job(spec, Path(tempfile.mkdtemp(prefix="ugen-job-", dir=self.settings.work_root)))
-        job.persona, job.voice_entry = persona, voice_entry
         started = time.perf_counter()
-        try:
-            stopped_at = None
-            for stage, step in self._steps(allow_local_files):
-                with tracker.stage(stage) as report:
-                    step(job, report)
-                if spec.stop_at_stage == stage and stage != "complete":
-                    stopped_at = stage
-                    break
-            return self._finish(job, tracker, out_dir, stopped_at, time.perf_counter() - started)
-        finally:
-            if job.audio is not None and not job.audio.cancel():
-                job.audio.exception()  # wait for a running mix: it writes into the work dir
-            shutil.rmtree(job.work, ignore_errors=True)
+        tries: list[QaReport] = []
+        for retry in range(spec.max_retries_video + 1):
+            job = _Job(retry_spec(spec, retry),
+                       Path(tempfile.mkdtemp(prefix="ugen-job-", dir=self.settings.work_root)))
+            job.persona, job.voice_entry = persona, voice_entry
+            try:
+                stopped_at = self._stages(job, tracker, allow_local_files)
+                if stopped_at is None and not self._gate(job, tries, retry):
+                    continue  # QA failed with a retry left: render again with the next seed
+                return self._finish(job, tracker, out_dir, stopped_at, time.perf_counter() - started)
+            finally:
+                if job.audio is not None and not job.audio.cancel():
+                    job.audio.exception()  # wait for a running mix: it writes into the work dir
+                shutil.rmtree(job.work, ignore_errors=True)
+        raise AssertionError("unreachable: the last try returns or raises")
+
+    def _stages(self, job: _Job, tracker: StageTracker, allow_local_files: bool) -> str | None:
+        """Run the stages in order; the stage a stop_at_stage ended on, or None."""
+        for stage, step in self._steps(allow_local_files):
+            with tracker.stage(stage) as report:
+                step(job, report)
+            if job.spec.stop_at_stage == stage and stage != "complete":
+                return stage
+        return None
+
+    def _gate(self, job: _Job, tries: list[QaReport], retry: int) -> bool:
+        """True: deliver this try. False: render again. Raises QA_FAILED with no retry left."""
+        spec = job.spec
+        tries.append(job.qa)
+        if spec.qai_enabled and not job.qa.passed and retry < spec.max_retries_video:
+            return False
+        job.qa_document = qa_document(tries, enabled=spec.qai_enabled,
+                                      max_retries=spec.max_retries_video)
+        job.files["qa.json"] = job.work / "qa.json"
+        artifacts.write_json(job.files["qa.json"], job.qa_document)
+        if spec.qai_enabled and not job.qa.passed:
+            raise qa_failed(job.qa, retries_used=retry)
+        return True
 
     def check(self, spec: JobSpec) -> tuple[PersonaEntry, VoiceEntry]:
         """Catalog references resolve before any work starts (raise their *_NOT_FOUND), and the
@@ -260,16 +296,32 @@ class RenderPipeline:
 
     # 8. complete
     def _complete(self, job: _Job, report: Callable) -> None:
+        spec = job.spec
+        job.qa = run_qa(QaInputs(
+            video=job.files["final.mp4"], script=job.files["script.json"],
+            cutout_rgba=product_rgba(job.cutout), spec=spec, configs=self.catalog.root,
+            captions=job.captions if spec.captions_enabled else None, loudness=job.loudness))
+        report(0.8)
+        failing = {i for c in job.qa.checks if c.score < job.qa.threshold for i in c.failing_shots}
         job.files.update(artifacts.write_pictures(job.stills, job.script, job.track, job.work,
-                                                    configs=self.catalog.root, shots=job.shots))
+                                                    configs=self.catalog.root, shots=job.shots,
+                                                    failing_shots=failing))
 
     def _finish(self, job: _Job, tracker: StageTracker, out_dir: Path, stopped_at: str | None,
                 wall_s: float) -> RenderResult:
         report = build_report(job, tracker, wall_s, stopped_at, self.registry.profile)
+        if job.qa_document is not None:
+            report["qa"] = qa_summary(job.qa_document)
+            report["stages"]["complete"]["qa_wall_s"] = round(job.qa.wall_s, 3)
         job.files["report.json"] = job.work / "report.json"
         artifacts.write_json(job.files["report.json"], report)
         keep = job.files if stopped_at else {k: v for k, v in job.files.items() if k in CONTRACT_FILES}
         return RenderResult(job.spec.job_id, artifacts.publish(keep, out_dir), stopped_at, report)
+
+
+def retry_spec(spec: JobSpec, retry: int) -> JobSpec:
+    """The job for try `retry` (0 is the first): a new seed for each retry."""
+    return spec if retry == 0 else spec.model_copy(update={"seed": spec.seed + retry})
 
 
 def build_report(job: _Job, tracker: StageTracker, wall_s: float, stopped_at: str | None,

@@ -5,7 +5,7 @@
     ugen-render demo --out /tmp/demo --resolution draft   # a job shipped in configs/jobs, by name
     python scripts/render_one.py ...        # the same, from a checkout
 
-Writes final.mp4, thumbnail.jpg, captions.vtt, script.json, storyboard.png and report.json into
+Writes final.mp4, thumbnail.jpg, captions.vtt, script.json, storyboard.png, qa.json and report.json into
 --out. A relative local product_image_url is read relative to the spec file. On failure: exit
 code 1 (2 for a bad command line), no final.mp4, and the error object as the last stderr line.
 A profile whose backends lack weights, a device or an extra fails before any work with

@@ -45,7 +45,7 @@ def job_out(job: Job, links: Links) -> JobOut:
     error = job.error or None
     return JobOut(job_id=job.id, status=job.status, current_stage=job.current_stage,
                   progress_percent=job.progress_percent, **links.for_job(job), duration_s=job.duration_s,
-                  width=job.width, height=job.height, size_bytes=job.size_bytes,
+                  width=job.width, height=job.height, size_bytes=job.size_bytes, qa_score=job.qa_score,
                   credits_reserved=job.credits_reserved, credits_consumed=job.credits_consumed,
                   error=error, error_message=error["message"] if error else None, attempt=job.attempt,
                   idempotency_key=job.idempotency_key, persona_id=job.spec.get("persona_id"),

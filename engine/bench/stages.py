@@ -41,6 +41,7 @@ TARGETS = {
     "moviepy_speedup": (">=", 4.0),
     "realtime_factor": ("<", 1.0),
     "peak_total_mb": ("<", 1.5e9 / 2**20),
+    "qa_added": ("<=", 0.15),  # the QA gate's time over the rest of the render (issue 15)
 }
 Log = Callable[[str], None]
 
@@ -194,6 +195,9 @@ def summarize(runs: list[dict[str, Any]]) -> dict[str, Any]:
         "peak_rss_mb": max(r["peak_rss_mb"] for r in runs),
         "ffmpeg_peak_rss_mb": max(child),
         "peak_total_mb": max(r["peak_rss_mb"] + c for r, c in zip(runs, child, strict=True)),
+        # QA is a sub-stage of `complete` (pipelines/render.py); None for a stopped render
+        "qa_wall_s": statistics.median(r["stages"]["complete"].get("qa_wall_s", 0.0)
+                                       for r in runs) if "complete" in runs[0]["stages"] else None,
     }
 
 
@@ -208,6 +212,10 @@ def compute_ratios(summary: dict[str, Any], references: dict[str, dict]) -> dict
     generation = stages["generation"]["wall_s"]
     video_part = generation + stages["concat"]["wall_s"]
     ratios: dict[str, Any] = {}
+    if summary.get("qa_wall_s"):
+        qa = summary["qa_wall_s"]
+        ratios["qa_added"] = _ratio("QA wall s (median)", qa,
+                                    "render wall s without QA (median)", total - qa)
     if "floor" in references:
         floor = references["floor"]
         ratios["render_vs_floor"] = _ratio("render wall s (median)", total,

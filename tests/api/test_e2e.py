@@ -58,6 +58,7 @@ def test_a_job_posted_to_the_api_is_rendered_by_a_worker_and_reported_back_once(
         lease_folder = job.final_video_url.rsplit("/", 2)[-2]
         assert job.thumbnail_url.rsplit("/", 2)[-2:] == [lease_folder, "thumbnail.jpg"]
         assert (job.width, job.height) == (360, 640) and 5.0 < job.duration_s < 7.0
+        assert 0.55 <= job.qa_score <= 1.0
         video = urllib.request.urlopen(job.final_video_url, timeout=10).read()
         assert len(video) == job.size_bytes > 10_000 and video[4:8] == b"ftyp"
         assert 0 < job.credits_consumed <= 70 and job.credits_reserved == 0
@@ -75,4 +76,26 @@ def test_a_job_posted_to_the_api_is_rendered_by_a_worker_and_reported_back_once(
         assert "Traceback" not in api.log() and "ERROR" not in api.log()
     finally:
         hooks.stop()
+        api.stop()
+
+
+def test_a_job_whose_video_fails_qa_after_its_retry_fails_with_qa_failed_on_the_job_object(
+        start_worker, product_url, new_database, api_logs):
+    worker = start_worker()
+    api = ApiServer(new_database(), api_logs, UGEN_BROKER_URL=worker.env["UGEN_BROKER_URL"],
+                    UGEN_QUEUE=worker.env["UGEN_QUEUE"]).start()
+    try:
+        account = api.new_account(credits=1000)
+        created = account.client.post("/api/v1/jobs", json={
+            "product_name": "Espresso Cups", "product_image_url": product_url,
+            "video_resolution": "draft", "segment_count": 2, "segment_duration": 3, "seed": 1,
+            "custom_caption_options": {"text_colour": "#2A2A2A", "highlight_colour": "#3A3A10"}})
+        assert created.status_code == 201, created.text
+        job = wait_until_finished(account.client, created.json()["job_id"], timeout_s=240)
+        assert job["status"] == "failed", (job, worker.log()[-3000:])
+        assert job["error"]["code"] == "QA_FAILED" and job["qa_score"] is None
+        details = job["error"]["details"]
+        assert details["retries_used"] == 1  # the default max_retries_video, a new seed each
+        assert "contrast" in details["failing_checks"]["captions"]["failing"]
+    finally:
         api.stop()

@@ -222,6 +222,7 @@ def test_a_second_render_of_a_persona_runs_no_mesh_segmentation_or_inpainting(pi
     render(pipeline, tmp_path / "first", custom_script=SCRIPT, persona_id="eileen",
            music_enabled=False, captions_enabled=False, seed=9)
     before = _runs()
+    # Stopped before `complete`: the QA there runs the face mesh on the delivered frames.
     render(pipeline, tmp_path / "second", custom_script=SCRIPT, persona_id="eileen",
-           music_enabled=False, captions_enabled=False, seed=10)
+           music_enabled=False, captions_enabled=False, seed=10, stop_at_stage="captions")
     assert _runs() == before

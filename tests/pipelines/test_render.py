@@ -89,7 +89,7 @@ def test_the_mix_is_at_minus_14_lufs_with_headroom(vertical):
 def test_every_artifact_is_published_and_readable(vertical):
     result, _, out = vertical
     assert set(result.artifacts) == {"final.mp4", "thumbnail.jpg", "captions.vtt", "script.json",
-                                     "report.json", "storyboard.png"}
+                                     "report.json", "storyboard.png", "qa.json"}
     assert Image.open(out / "thumbnail.jpg").format == "JPEG"
     assert Image.open(out / "storyboard.png").size[0] > 2 * Image.open(out / "storyboard.png").size[1] // 3
     assert (out / "captions.vtt").read_text().startswith("WEBVTT")

@@ -207,3 +207,17 @@ def test_measured_blocks_record_wall_cpu_and_peak():
     assert record["wall_s"] > 0 and record["cpu_s"] > 0
     assert record["peak_rss_mb"] >= 100
     assert gpu_memory() is None or "device" in gpu_memory()
+
+
+def test_the_qa_sub_stage_is_reported_as_time_added_to_the_rest_of_the_render():
+    runs = [{"wall_s": w, "cpu_s": w, "peak_rss_mb": 100.0, "child_peak_rss_mb": 20.0,
+             "frames": 90, "video_duration_s": 3.0,
+             "stages": {s: {"wall_s": w / 8, "cpu_s": w / 8, "peak_rss_mb": 100.0,
+                            **({"qa_wall_s": w / 11} if s == "complete" else {})}
+                        for s in STAGES}}
+            for w in (11.0, 22.0, 16.5)]
+    summary = summarize(runs)
+    assert summary["qa_wall_s"] == 1.5
+    added = compute_ratios(summary, {})["qa_added"]
+    assert added["value"] == pytest.approx(0.1)
+    assert (added["numerator"]["value"], added["denominator"]["value"]) == (1.5, 15.0)

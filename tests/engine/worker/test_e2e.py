@@ -45,6 +45,7 @@ def assert_contract(events: list[dict], job_id: str, bucket: str) -> dict:
     assert final["size_bytes"] > 10_000
     assert 2.0 < final["duration_s"] < 10.0
     assert (final["width"], final["height"]) == (360, 640)
+    assert 0.55 <= final["qa_score"] <= 1.0  # passed the gate at the default (lenient) mode
     return final
 
 
@@ -98,6 +99,24 @@ def test_a_job_that_cannot_succeed_fails_at_once_with_its_error_code(start_worke
         assert events[-1]["status"] == "failed" and events[-1]["error"]["code"] == code
         assert events[-1]["attempt"] == 1 and not any("retrying" in e["message"] for e in events)
         assert "Traceback" not in events[-1]["message"]
+
+
+DARK_CAPTIONS = {"text_colour": "#2A2A2A", "highlight_colour": "#3A3A10"}  # on a black outline
+
+
+def test_a_video_that_fails_qa_with_no_retry_left_fails_with_qa_failed_and_the_figures(
+        start_worker, api, product_url):
+    worker = start_worker()
+    job = make_job(product_url, api, segments=2, custom_caption_options=DARK_CAPTIONS,
+                   max_retries_video=0)
+    send_job(broker_from_url(worker.env["UGEN_BROKER_URL"]), job, queue=worker.env["UGEN_QUEUE"])
+    events = api.wait_for(terminal, job_id=job["job_id"], timeout_s=120)
+    error = events[-1]["error"]
+    assert events[-1]["status"] == "failed" and error["code"] == "QA_FAILED"
+    captions = error["details"]["failing_checks"]["captions"]
+    assert "contrast" in captions["failing"] and captions["figures"]["contrast_p10"] < 2.0
+    assert error["details"]["retries_used"] == 0 and error["details"]["threshold"] == 0.55
+    assert events[-1]["attempt"] == 1 and not any("retrying" in e["message"] for e in events)
 
 
 def test_a_render_over_its_time_limit_is_stopped_and_reported_failed(start_worker, api, product_url):
