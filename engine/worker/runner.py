@@ -169,6 +169,7 @@ class JobRunner:
                 context.report = result.report
                 self._publish(context, lease, keeper, result)
             context.outcome = "completed"
+            log.info("job %s completed (attempt %d)", context.job_id, context.attempt)
         finally:
             shutil.rmtree(out_dir, ignore_errors=True)
 
