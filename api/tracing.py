@@ -28,7 +28,10 @@ class RequestSpans:
         method = scope["method"]
         opened = begin(f"{method} {scope['path']}", carrier=carrier, kind="server", current=True,
                        attributes={"http.request.method": method, "url.path": scope["path"]})
-        status = {"code": 500}
+        if opened is None:  # tracing stopped since the check above
+            await self.app(scope, receive, send)
+            return
+        status = {"code": 500}  # no answer started: the app failed
 
         async def send_status(message: dict[str, Any]) -> None:
             if message["type"] == "http.response.start":
