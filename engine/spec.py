@@ -77,6 +77,7 @@ class Delivery(_Strict):
     callback_url: str | None = None
     callback_secret: str | None = None
     upload: dict[str, Any] = Field(default_factory=dict)
+    trace: dict[str, str] = Field(default_factory=dict, description="W3C trace context: traceparent, tracestate")
 
 
 class JobSpec(_Strict):

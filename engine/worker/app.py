@@ -50,6 +50,7 @@ from engine.worker.middleware import (
     Progress,
     RedactJobs,
     SingleRender,
+    Tracing,
     WorkerBoot,
     check_liveness,
     current_job,
@@ -94,6 +95,7 @@ def build_middleware(settings: WorkerSettings, runtime: Runtime) -> list:
     the actor and is removed before any other after-hook runs."""
     return [
         JobContextMiddleware(runtime.parse),
+        Tracing(),  # its job span is open for every other hook, and current for the actor
         RedactJobs(),
         JsonLogs(),
         SingleRender(),

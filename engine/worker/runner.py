@@ -169,6 +169,7 @@ class JobRunner:
                 context.report = result.report
                 self._publish(context, lease, keeper, result)
             context.outcome = "completed"
+            log.info("job %s completed (attempt %d)", context.job_id, context.attempt)
         finally:
             shutil.rmtree(out_dir, ignore_errors=True)
 
@@ -208,7 +209,7 @@ class JobRunner:
 
     def _finish(self, context: JobContext, body: dict[str, Any], *, lease_token: str = "") -> None:
         created, _ = wait_out(
-            lambda: self.runtime.outbox.finish(context.job_id, body, delivery_attempt=context.delivery.attempt,
+            lambda: self.runtime.outbox.finish(context.job_id, context.stamp(body), delivery_attempt=context.delivery.attempt,
                                                lease_token=lease_token, **context.route),
             what=f"record the result of job {context.job_id}")
         if not created:
@@ -218,7 +219,8 @@ class JobRunner:
     def _report(self, context: JobContext, body: dict[str, Any]) -> None:
         """A progress event, best effort: what decides the job (a result, a requeue) goes on."""
         try:
-            if context.delivery.callback_url and self.runtime.outbox.append(context.job_id, body, **context.route):
+            if context.delivery.callback_url and self.runtime.outbox.append(context.job_id, context.stamp(body),
+                                                                            **context.route):
                 self.runtime.relay.notify(context.job_id)
         except redis.RedisError as exc:
             log.error("job %s: event %r not queued: %s", context.job_id, body.get("message"), exc)

@@ -11,6 +11,7 @@
     gpu_memory     GpuMemory: free what a job left on the GPU
     log_redaction  RedactJobs: no callback secret in a log line
     log_format     JsonLogs: one JSON object per log line with the job's fields (UGEN_LOG_FORMAT=json)
+    tracing        Tracing: a job span under the API's, a span per stage (OpenTelemetry, optional)
     retries        PatientRetries: Dramatiq's Retries, whose re-enqueue waits out a broker outage
 """
 
@@ -26,8 +27,9 @@ from engine.worker.middleware.retries import PatientRetries
 from engine.worker.middleware.shutdown import GracefulShutdown, JobHandedBack
 from engine.worker.middleware.single_render import SingleRender
 from engine.worker.middleware.time_limits import JobTimeLimit
+from engine.worker.middleware.tracing import Tracing
 
 __all__ = ["GpuMemory", "GracefulShutdown", "JobContext", "JobContextMiddleware", "JobHandedBack",
            "JobTimeLimit", "JsonLogs", "Liveness", "Metrics", "PatientRetries",
-           "Progress", "RedactJobs", "SingleRender", "WorkerBoot",
+           "Progress", "RedactJobs", "SingleRender", "Tracing", "WorkerBoot",
            "check_liveness", "current_job"]

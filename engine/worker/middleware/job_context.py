@@ -4,6 +4,7 @@
     ctx.job_id, ctx.spec, ctx.delivery, ctx.attempt
     ctx.listen(callback)             # gets every on_progress(stage, percent) of the render
     ctx.progress("generation", 42.0) # what the pipeline calls
+    ctx.stamp(event)                 # the event with the job's trace_id, when traced
 
 A job without `job_id` takes the message id, which Dramatiq keeps across retries, so its
 idempotency still holds. A spec that does not validate is kept as `ctx.rejected` for the actor
@@ -43,6 +44,7 @@ class JobContext:
     report: dict[str, Any] | None = None  # the render's report once it finished
     reporter: Any = None  # the ProgressReporter, when the job has a callback URL
     lease_token: str = ""  # set once the actor holds the job's lease
+    trace_id: str | None = None  # the job span's, when tracing is on (middleware/tracing.py)
 
     @property
     def retries(self) -> int:
@@ -57,6 +59,10 @@ class JobContext:
     def route(self) -> dict[str, Any]:
         """Where the job's events go, as the outbox's keyword arguments."""
         return {"callback_url": self.delivery.callback_url or "", "secret": self.delivery.callback_secret}
+
+    def stamp(self, event: dict[str, Any]) -> dict[str, Any]:
+        """The event with the job's trace id, so the API can find the trace."""
+        return {**event, "trace_id": self.trace_id} if self.trace_id else event
 
     def listen(self, listener: Listener) -> None:
         self.listeners.append(listener)

@@ -42,6 +42,7 @@ class Progress(Middleware):
     after_skip_message = after_process_message
 
     def _emit(self, context: JobContext, stage: str, percent: float) -> None:
-        body = processing_event(job_id=context.job_id, attempt=context.attempt, stage=stage, percent=percent)
+        body = context.stamp(processing_event(job_id=context.job_id, attempt=context.attempt, stage=stage,
+                                              percent=percent))
         if self.runtime.outbox.append(context.job_id, body, lease_token=context.lease_token, **context.route):
             self.runtime.relay.notify(context.job_id)
