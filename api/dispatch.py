@@ -22,6 +22,7 @@ import hashlib
 import hmac
 import logging
 import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -29,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import or_, select
 
 from api.metrics import SWEEPER
+from api.music import music_link
 from api.settings import ApiSettings
 from api.tables import Job, utcnow
 
@@ -58,6 +60,9 @@ def callback_secret(master_secret: str, job_id: str) -> str:
 def worker_message(settings: ApiSettings, job: Job) -> dict[str, Any]:
     delivery = {"attempt": job.attempt, "callback_url": settings.callback_url,
                 "callback_secret": callback_secret(settings.callback_secret, job.id), "upload": {}}
+    if job.spec.get("music_enabled", True) and (music_id := job.spec.get("custom_music_id")):
+        delivery["music"] = music_link(settings.callback_url, delivery["callback_secret"], job.id, music_id,
+                                       now_s=time.time())
     return {**job.spec, "job_id": job.id, "delivery": delivery}
 
 
