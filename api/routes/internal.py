@@ -56,7 +56,7 @@ async def job_event(request: Request, ctx: Ctx) -> EventAck:
     return ack
 
 
-@router.get("/music/{music_id}", responses={**error_responses(401, 404), 200: {"content": {
+@router.get("/music/{music_id}", response_class=Response, responses={**error_responses(401, 404), 200: {"content": {
     "audio/*": {"schema": {"type": "string", "format": "binary"}}}}})
 def job_music(music_id: str, ctx: Ctx, job_id: str = "", expires: str = "", signature: str = "") -> Response:
     refusal = link_refusal(callback_secret(ctx.settings.callback_secret, job_id), job_id, music_id, expires,
