@@ -22,6 +22,7 @@ import hashlib
 import hmac
 import logging
 import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -29,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import or_, select
 
 from api.metrics import SWEEPER
+from api.music import music_link
 from api.settings import ApiSettings
 from api.tables import Job, utcnow
 from engine.tracing import inject
@@ -59,8 +61,12 @@ def callback_secret(master_secret: str, job_id: str) -> str:
 def worker_message(settings: ApiSettings, job: Job) -> dict[str, Any]:
     delivery = {"attempt": job.attempt, "callback_url": settings.callback_url,
                 "callback_secret": callback_secret(settings.callback_secret, job.id), "upload": {}}
-    trace = inject()  # the request's span, so the worker's job span is its child
-    return {**job.spec, "job_id": job.id, "delivery": {**delivery, **({"trace": trace} if trace else {})}}
+    if job.spec.get("music_enabled", True) and (music_id := job.spec.get("custom_music_id")):
+        delivery["music"] = music_link(settings.callback_url, delivery["callback_secret"], job.id, music_id,
+                                       now_s=time.time())
+    if trace := inject():  # the request's span, so the worker's job span is its child
+        delivery["trace"] = trace
+    return {**job.spec, "job_id": job.id, "delivery": delivery}
 
 
 @dataclass(frozen=True)

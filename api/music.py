@@ -3,15 +3,24 @@
     catalog(mood="chill")                       # the synth's beds, as U-Gen's catalog entries
     fmt = sniff(data)                           # "mp3" | "wav" | "ogg" | "aac" | "m4a", else None
     track = active_track(db, account_id, music_id)   # what `custom_music_id` names, or None
+    link = music_link(callback_url, job_secret, job_id, music_id, now_s=time.time())  # delivery.music
+    link_refusal(job_secret, job_id, music_id, expires, signature, now_s=time.time())  # None: serve it
 
 Uploads follow U-Gen's Music API: MP3, WAV, OGG, AAC or M4A, at most 20 MB. The format is read
 from the file's first bytes, never trusted from its name or Content-Type. The catalog is the
 procedural beds of models/music/synth.py, one per mood; a job picks one with `music_mood`.
+
+The worker downloads a job's upload from GET /internal/music/{music_id} (api/routes/internal.py)
+over a link signed with the job's callback secret (HMAC-SHA256 over job, track and expiry),
+valid for LINK_TTL_S; the link sits beside the callback URL, the API address the worker uses.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from dataclasses import asdict, dataclass
+from urllib.parse import quote, urlencode, urljoin
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -20,6 +29,9 @@ from api.tables import MusicTrack
 
 MAX_BYTES = 20 * 1024 * 1024
 FORMATS = ("mp3", "wav", "ogg", "aac", "m4a")
+CONTENT_TYPES = {"mp3": "audio/mpeg", "wav": "audio/wav", "ogg": "audio/ogg", "aac": "audio/aac", "m4a": "audio/mp4"}
+# A message re-sent by the sweeper or a retry carries a fresh link; this covers a long queue.
+LINK_TTL_S = 24 * 3600
 
 
 @dataclass(frozen=True)
@@ -79,3 +91,26 @@ def sniff(data: bytes) -> str | None:
 def active_track(db: Session, account_id: str, music_id: str) -> MusicTrack | None:
     return db.scalar(select(MusicTrack).where(MusicTrack.id == music_id, MusicTrack.account_id == account_id,
                                               MusicTrack.is_active.is_(True)))
+
+
+def link_signature(job_secret: str, job_id: str, music_id: str, expires: int) -> str:
+    message = f"music:{job_id}:{music_id}:{expires}".encode()
+    return hmac.new(job_secret.encode(), message, hashlib.sha256).hexdigest()
+
+
+def music_link(callback_url: str, job_secret: str, job_id: str, music_id: str, *, now_s: float,
+               ttl_s: float = LINK_TTL_S) -> dict:
+    """The delivery block's `music`: a link beside the callback URL (`.../internal/music/<id>`)."""
+    expires = int(now_s + ttl_s)
+    query = urlencode({"job_id": job_id, "expires": expires,
+                       "signature": link_signature(job_secret, job_id, music_id, expires)})
+    return {"url": urljoin(callback_url, f"../music/{quote(music_id, safe='')}?{query}"), "max_bytes": MAX_BYTES}
+
+
+def link_refusal(job_secret: str, job_id: str, music_id: str, expires: str, signature: str, *,
+                 now_s: float) -> str | None:
+    """Why a download link is refused ("bad_signature", "link_expired"), or None when it is good."""
+    if not expires.isdigit() or not hmac.compare_digest(
+            link_signature(job_secret, job_id, music_id, int(expires)), signature):
+        return "bad_signature"
+    return "link_expired" if int(expires) < now_s else None

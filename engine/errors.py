@@ -5,7 +5,10 @@
     │   ├── InvalidJobSpec         INVALID_JOB_SPEC (422-style `detail` list in details)
     │   ├── PersonaNotFound        PERSONA_NOT_FOUND
     │   ├── VoiceNotFound          VOICE_NOT_FOUND
-    │   ├── MusicNotFound          MUSIC_NOT_FOUND
+    │   ├── MusicNotFound          MUSIC_NOT_FOUND (no such track; the API answered 4xx for its link)
+    │   ├── MusicUrlForbidden      MUSIC_URL_FORBIDDEN (the link is not on the API's own origin)
+    │   ├── MusicTooLarge          MUSIC_TOO_LARGE (more bytes than the API's upload cap)
+    │   ├── MusicInvalid           MUSIC_INVALID (not decodable audio)
     │   ├── TemplateNotFound       TEMPLATE_NOT_FOUND
     │   ├── ProductImageForbidden  PRODUCT_IMAGE_URL_FORBIDDEN (scheme, credentials, private address)
     │   ├── ProductImageUnreachable PRODUCT_IMAGE_UNREACHABLE (4xx, DNS failure, refused, redirects)
@@ -21,6 +24,7 @@
     │   └── JobCancelledError      JOB_CANCELLED (the API cancelled it; the worker let go)
     └── TransientError             may succeed later: retry with backoff
         ├── ProductImageTimeout    PRODUCT_IMAGE_TIMEOUT (slow server, 5xx, 429, dropped connection)
+        ├── MusicFetchFailed       MUSIC_FETCH_FAILED (the API did not serve the track in time, 5xx, dropped)
         ├── StorageError           STORAGE_UNAVAILABLE
         ├── OutOfMemory            OUT_OF_MEMORY
         └── EncoderError           ENCODER_FAILED (ffmpeg exited non-zero or timed out)
@@ -89,6 +93,18 @@ class MusicNotFound(PermanentError):
     code = "MUSIC_NOT_FOUND"
 
 
+class MusicUrlForbidden(PermanentError):
+    code = "MUSIC_URL_FORBIDDEN"
+
+
+class MusicTooLarge(PermanentError):
+    code = "MUSIC_TOO_LARGE"
+
+
+class MusicInvalid(PermanentError):
+    code = "MUSIC_INVALID"
+
+
 class TemplateNotFound(PermanentError):
     code = "TEMPLATE_NOT_FOUND"
 
@@ -148,6 +164,10 @@ class JobCancelledError(PermanentError):
 
 class ProductImageTimeout(TransientError):
     code = "PRODUCT_IMAGE_TIMEOUT"
+
+
+class MusicFetchFailed(TransientError):
+    code = "MUSIC_FETCH_FAILED"
 
 
 class StorageError(TransientError):

@@ -61,6 +61,7 @@ class FetchLimits:
     max_pixels: int = 40_000_000
     timeout_s: float = 15.0
     max_redirects: int = 5
+    music_timeout_s: float = 60.0  # a job's uploaded track (up to 20 MB) from the API
     # Test-only: lets tests serve images from 127.0.0.1. Never set in production.
     allow_private_addresses: bool = False
 

@@ -70,6 +70,14 @@ class CaptionOptions(_Strict):
         return value.upper()
 
 
+class MusicLink(_Strict):
+    """Where the worker downloads the job's uploaded track: a signed, expiring link to the API,
+    on the callback URL's origin (engine/music_fetch.py fetches it)."""
+
+    url: str = Field(min_length=1, max_length=4096)
+    max_bytes: int = Field(20 * 1024 * 1024, ge=1, le=200 * 1024 * 1024)  # the API's upload cap
+
+
 class Delivery(_Strict):
     """Where the worker uploads and reports. Absent in a local render."""
 
@@ -78,6 +86,7 @@ class Delivery(_Strict):
     callback_secret: str | None = None
     upload: dict[str, Any] = Field(default_factory=dict)
     trace: dict[str, str] = Field(default_factory=dict, description="W3C trace context: traceparent, tracestate")
+    music: MusicLink | None = None  # set by the API when custom_music_id names an upload
 
 
 class JobSpec(_Strict):

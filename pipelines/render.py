@@ -6,7 +6,8 @@
 
 What each of U-Gen's stage keys covers here:
 
-    prepare     resolve persona and voice, fetch the product image, cut it out     product.png
+    prepare     resolve persona and voice, fetch the product image, cut it out;    product.png
+                download the job's uploaded music track, when the API sent a link
     agents      write the script, sized to segment_count x segment_duration        script.json
     init        speak it (word timings), prepare the persona, lay out the scene,
                 rasterise captions and the end card; the music bed and the mix
@@ -54,15 +55,16 @@ from typing import Any
 import numpy as np
 
 from engine.catalog import Catalog, PersonaEntry, VoiceEntry
-from engine.errors import LanguageUnsupported, PersonaInvalid, RenderFailed
+from engine.errors import LanguageUnsupported, MusicNotFound, PersonaInvalid, RenderFailed
 from engine.measure import own_peak_mb
+from engine.music_fetch import fetch_music
 from engine.progress import ProgressCallback, StageTracker
 from engine.settings import Settings
 from engine.spec import JobSpec
 from models.base import Cutout, Script, VoiceBackend
 from models.registry import Registry
 from pipelines import artifacts
-from pipelines.audio.mix import mix_track
+from pipelines.audio.mix import check_music_file, mix_track
 from pipelines.captions.track import write_vtt
 from pipelines.compose.compositor import Scene
 from pipelines.contract import (
@@ -110,6 +112,7 @@ class _Job:
     captions: Any = None
     boxes: dict[str, list[int]] = field(default_factory=dict)
     audio: Future | None = None
+    music: Path | None = None  # the job's custom track, downloaded into the work dir
     stills: dict[float, np.ndarray] = field(default_factory=dict)
     encoder_peak_rss_mb: float | None = None
     loudness: tuple[float, float] | None = None
@@ -185,7 +188,7 @@ class RenderPipeline:
                 f"profile; it speaks: {', '.join(spoken)}",
                 details={"language": spec.voice_settings.language, "voice_id": voice.id,
                          "supported": list(spoken)})
-        if spec.music_enabled and spec.custom_music_id:
+        if spec.music_enabled and spec.custom_music_id and not (spec.delivery and spec.delivery.music):
             self.catalog.music_file(spec.custom_music_id)
         return persona, voice
 
@@ -210,6 +213,23 @@ class RenderPipeline:
         job.cutout = load_product(spec.product_image_url, limits=self.settings.fetch,
                                   allow_local_files=allow_local_files, cutout=self.registry.cutout())
         job.files["product.png"] = artifacts.save_rgba(job.cutout.rgba, job.work / "product.png")
+        job.music = self._fetch_music(spec, job.work)
+
+    def _fetch_music(self, spec: JobSpec, work: Path) -> Path | None:
+        """The uploaded track the delivery links to, checked to decode; None when the job names
+        no link, or names a track installed beside the catalog (configs/music), which wins."""
+        link = spec.delivery.music if spec.delivery else None
+        if link is None or not spec.music_enabled or not spec.custom_music_id:
+            return None
+        try:
+            self.catalog.music_file(spec.custom_music_id)
+            return None
+        except MusicNotFound:
+            pass
+        path = fetch_music(link, callback_url=spec.delivery.callback_url, dest=work / "music",
+                           timeout_s=self.settings.fetch.music_timeout_s)
+        check_music_file(path)
+        return path
 
     # 2. agents
     def _write_script(self, job: _Job, report: Callable) -> None:
@@ -228,7 +248,7 @@ class RenderPipeline:
         write_wav(job.files["voice.wav"], job.track.speech.samples,
                   sample_rate=job.track.speech.sample_rate)
         job.audio = self._background.submit(mix_track, job.spec, job.track, self.catalog,
-                                            self.registry, job.work)
+                                            self.registry, job.work, music_path=job.music)
         try:
             built = self._build_scene(job, report)
         except ValueError as exc:

@@ -1,6 +1,7 @@
 """The audio stage: one voice track on the video timeline, a music bed, one normalised mix.
 
     bed = load_music_file(Path("configs/music/bed.mp3"), duration_s=16.0, sample_rate=48000)
+    check_music_file(work / "music.mp3")   # MUSIC_INVALID unless it starts with decodable audio
     mix = mix_audio(voice, bed, music_volume=0.15, out_path=work / "audio.wav", work_dir=work)
     mix.integrated_lufs, mix.true_peak_db    # -14.0, -3.4 (by ebur128)
 
@@ -21,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from engine.catalog import Catalog
-from engine.errors import MusicNotFound
+from engine.errors import EncoderError, MusicInvalid, MusicNotFound
 from engine.spec import JobSpec
 from models.base import Speech
 from models.registry import Registry
@@ -31,6 +32,7 @@ from pipelines.encode.encoder import encode_audio
 from pipelines.encode.ffmpeg import decode_audio, run_ffmpeg, write_wav
 from pipelines.voice import VoiceTrack
 
+MUSIC_CHECK_S = 2.0  # how much of a downloaded track is decoded before the render goes on
 LOOP_CROSSFADE_S = 0.5  # a music file shorter than the video loops with this crossfade
 MUSIC_FADE_OUT_S = 1.5
 # Before mixing, speech (while speaking) and music are brought to these RMS levels, so that
@@ -87,6 +89,19 @@ def load_music_file(path: Path, *, duration_s: float, sample_rate: int,
     fade = min(round(MUSIC_FADE_OUT_S * sample_rate), count // 3)
     bed[count - fade:] *= (np.linspace(1.0, 0.0, fade) ** 2)[:, None]
     return bed.astype(np.float32)
+
+
+def check_music_file(path: Path, *, sample_rate: int = AUDIO_RATE, timeout_s: float = 60) -> None:
+    """MusicInvalid unless the file's first MUSIC_CHECK_S decode to at least 0.1 s of audio."""
+    try:
+        head = decode_audio(path, sample_rate=sample_rate, channels=2, timeout_s=timeout_s,
+                            max_s=MUSIC_CHECK_S)
+    except EncoderError as exc:
+        raise MusicInvalid("the custom music track is not audio that can be decoded",
+                           details={"file": path.name, "reason": exc.message[-300:]}) from None
+    if len(head) < sample_rate // 10:
+        raise MusicInvalid("the custom music track holds no usable audio",
+                           details={"file": path.name, "samples": len(head)})
 
 
 def _loop(music: np.ndarray, count: int, crossfade: int) -> np.ndarray:
@@ -198,11 +213,12 @@ DEFAULT_MOOD = "upbeat"
 
 
 def mix_track(spec: JobSpec, track: VoiceTrack, catalog: Catalog, registry: Registry,
-              work: Path) -> Path:
-    """Music bed (custom file or composed per mood) ducked under the voice, normalised, as AAC."""
+              work: Path, *, music_path: Path | None = None) -> Path:
+    """Music bed (custom file or composed per mood) ducked under the voice, normalised, as AAC.
+    `music_path`: the job's custom track as fetched; else `custom_music_id` names a catalog file."""
     music = None
     if spec.music_enabled and spec.custom_music_id:
-        music = load_music_file(catalog.music_file(spec.custom_music_id),
+        music = load_music_file(music_path or catalog.music_file(spec.custom_music_id),
                                 duration_s=track.duration_s, sample_rate=AUDIO_RATE)
     elif spec.music_enabled:
         music = registry.music().compose(mood=spec.music_mood or DEFAULT_MOOD,

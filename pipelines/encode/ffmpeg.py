@@ -74,10 +74,11 @@ def encoder_error(args: list[str], *, timeout_s: float) -> str | None:
     return errors[0] if errors else f"ffmpeg exited with code {done.returncode}"
 
 
-def decode_audio(path: Path, *, sample_rate: int, channels: int, timeout_s: float = 120) -> np.ndarray:
-    """Decode any audio file to float32 samples, shape (n, channels)."""
+def decode_audio(path: Path, *, sample_rate: int, channels: int, timeout_s: float = 120,
+                 max_s: float | None = None) -> np.ndarray:
+    """Decode any audio file to float32 samples, shape (n, channels); the first `max_s` only if given."""
     argv = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-v", "error", "-i", str(path),
-            "-f", "f32le", "-ac", str(channels), "-ar", str(sample_rate), "pipe:1"]
+            *(["-t", f"{max_s:g}"] if max_s is not None else []), "-f", "f32le", "-ac", str(channels), "-ar", str(sample_rate), "pipe:1"]
     try:
         done = subprocess.run(argv, capture_output=True, timeout=timeout_s, check=False)
     except subprocess.TimeoutExpired:

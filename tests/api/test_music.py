@@ -1,17 +1,23 @@
 """Music: the catalog of beds, custom uploads (type and size caps, soft delete), and jobs that
-name an uploaded track in `custom_music_id`; through a real server on PostgreSQL."""
+name an uploaded track in `custom_music_id`, and the signed link the worker downloads it over;
+through a real server on PostgreSQL."""
 
 from __future__ import annotations
 
 import io
+import json
 import subprocess
+import time
 import wave
+from urllib.parse import parse_qs, urlsplit
 
+import httpx
 import imageio_ffmpeg
 import numpy as np
 import pytest
 
-from api.music import CATALOG, MAX_BYTES, sniff
+from api.dispatch import callback_secret
+from api.music import CATALOG, LINK_TTL_S, MAX_BYTES, link_refusal, link_signature, music_link, sniff
 from models.music.synth import MOODS, SynthMusic
 from tests.api.support import ApiServer, job_body
 
@@ -125,3 +131,55 @@ def test_a_job_names_its_accounts_uploaded_track_and_no_one_elses(server: ApiSer
     account.client.delete(f"/api/v1/music/custom/{track['id']}")
     deleted = account.client.post("/api/v1/jobs", json=job_body(custom_music_id=track["id"]))
     assert deleted.status_code == 422 and deleted.json()["detail"][0]["loc"] == ["body", "custom_music_id"]
+
+
+def test_a_music_link_is_good_only_for_its_job_track_and_expiry_and_until_it_expires():
+    now = 1_800_000_000
+    link = music_link("http://api.internal:8000/internal/jobs/events", "job-secret", "job-1", "track-1", now_s=now)
+    parts = urlsplit(link["url"])
+    assert (parts.scheme, parts.netloc, parts.path) == ("http", "api.internal:8000", "/internal/music/track-1")
+    query = {k: v for k, [v] in parse_qs(parts.query).items()}
+    assert query["job_id"] == "job-1" and int(query["expires"]) == now + LINK_TTL_S
+    assert link["max_bytes"] == MAX_BYTES
+    good = ("job-secret", "job-1", "track-1", query["expires"], query["signature"])
+    assert link_refusal(*good, now_s=now + LINK_TTL_S) is None
+    assert link_refusal(*good, now_s=now + LINK_TTL_S + 1) == "link_expired"
+    for changed in (("other-secret", *good[1:]), (good[0], "job-2", *good[2:]), (*good[:2], "track-2", *good[3:]),
+                    (*good[:3], str(int(query["expires"]) + 3600), good[4]), (*good[:4], ""), (*good[:3], "x", good[4])):
+        assert link_refusal(*changed, now_s=now) == "bad_signature"
+    assert link_signature("job-secret", "job-1", "track-1", now) != link_signature("job-secret", "job-1", "track-1", now + 1)
+
+
+def queued_job(redis8, queue: str, job_id: str, *, timeout_s: float = 5) -> dict:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        for raw in redis8.hvals(f"dramatiq:{queue}.msgs"):
+            if (body := json.loads(raw)["args"][0])["job_id"] == job_id:
+                return body
+        time.sleep(0.1)
+    raise AssertionError(f"job {job_id} not on {queue}")
+
+
+def test_the_worker_gets_a_signed_link_that_serves_the_jobs_track_and_nothing_else(server: ApiServer, account, redis8):
+    data = wav_bytes()
+    track = upload(account, data).json()
+    job = account.client.post("/api/v1/jobs", json=job_body(custom_music_id=track["id"])).json()
+    music = queued_job(redis8, server.queue, job["job_id"])["delivery"]["music"]
+    assert music["url"].startswith(f"{server.url}/internal/music/{track['id']}?") and music["max_bytes"] == MAX_BYTES
+    got = httpx.get(music["url"], timeout=10)
+    assert (got.status_code, got.content, got.headers["content-type"]) == (200, data, "audio/wav")
+    account.client.delete(f"/api/v1/music/custom/{track['id']}")  # the accepted job keeps its track
+    assert httpx.get(music["url"], timeout=10).content == data
+
+    tampered = httpx.get(music["url"].replace("signature=", "signature=0"), timeout=10)
+    assert tampered.status_code == 401 and tampered.json()["error"]["details"] == {"reason": "bad_signature"}
+    secret = callback_secret(server.callback_secret, job["job_id"])
+    callback = f"{server.url}/internal/jobs/events"
+    expired = music_link(callback, secret, job["job_id"], track["id"], now_s=time.time() - LINK_TTL_S - 5)
+    refused = httpx.get(expired["url"], timeout=10)
+    assert refused.status_code == 401 and refused.json()["error"]["details"] == {"reason": "link_expired"}
+    plain = account.client.post("/api/v1/jobs", json=job_body()).json()  # names no track
+    other_job = music_link(callback, callback_secret(server.callback_secret, plain["job_id"]), plain["job_id"],
+                           track["id"], now_s=time.time())
+    assert httpx.get(other_job["url"], timeout=10).status_code == 404
+    assert "music" not in queued_job(redis8, server.queue, plain["job_id"])["delivery"]

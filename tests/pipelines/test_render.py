@@ -13,14 +13,15 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from engine.errors import ProductImageUnreachable
-from engine.spec import STAGES
+from engine.errors import MusicInvalid, MusicUrlForbidden, ProductImageUnreachable
+from engine.spec import STAGES, parse_job
 from models.base import WordTiming
 from pipelines.captions.font import font_path
 from pipelines.captions.track import CaptionTrack, caption_style_for
 from pipelines.compose.layout import layout_for
 from pipelines.encode.ffmpeg import decode_audio, measure_loudness
 from tests.conftest import JOBS, ffprobe, render
+from tests.support.servers import StaticFiles
 
 pytestmark = pytest.mark.integration
 
@@ -340,3 +341,23 @@ def test_the_same_job_rendered_side_by_side_has_bit_identical_audio(tmp_path):
     audio = [decode_audio(out / "final.mp4", sample_rate=48000, channels=2) for out in outs]
     assert np.abs(audio[0][-4800:]).max() > 0  # the music's fade still sounds in the last 0.1 s
     assert all(a.shape == audio[0].shape and np.array_equal(a, audio[0]) for a in audio[1:])
+
+
+def test_a_linked_music_track_is_fetched_in_prepare_and_a_bad_one_fails_there_with_its_code(pipeline, tmp_path):
+    api = StaticFiles({"/internal/music/upload-1?sig=s": b"ID3" + bytes(range(256)) * 64}).start()
+    try:
+        delivery = {"callback_url": api.url("/internal/jobs/events"),
+                    "music": {"url": api.url("/internal/music/upload-1?sig=s")}}
+        events: list = []
+        with pytest.raises(MusicInvalid):  # fetched (an upload id is no catalog file), then refused
+            pipeline.run(parse_job({"product_image_url": str(JOBS / "espresso_cup.png"), "product_name": "Cups",
+                                    "video_resolution": "draft", "segment_count": 1, "segment_duration": 3,
+                                    "custom_music_id": "upload-1", "delivery": delivery}),
+                         out_dir=tmp_path / "a", allow_local_files=True, on_progress=lambda *e: events.append(e))
+        assert {stage for stage, _ in events} == {"prepare"}
+        elsewhere = {**delivery, "callback_url": "http://127.0.0.1:1/internal/jobs/events"}
+        with pytest.raises(MusicUrlForbidden):
+            render(pipeline, tmp_path / "b", custom_music_id="upload-1", delivery=elsewhere, segment_count=1,
+                   segment_duration=3)
+    finally:
+        api.stop()

@@ -13,7 +13,8 @@ from models.base import PhonemeTiming, Speech, WordTiming
 from models.music.synth import SynthMusic
 from models.voice.piper import PiperVoiceBackend
 from pipelines.audio import loudness
-from pipelines.audio.mix import load_music_file, mix_audio
+from engine.errors import MusicInvalid
+from pipelines.audio.mix import check_music_file, load_music_file, mix_audio
 from pipelines.encode.ffmpeg import decode_audio, measure_loudness, run_ffmpeg, write_wav
 from pipelines.voice import build_voice_track
 
@@ -212,6 +213,21 @@ def test_a_short_music_file_loops_without_clicks_and_fades_out_at_the_end(tmp_pa
     assert np.sqrt(np.mean(looped ** 2)) > 0.25  # still playing after the file ran out
     assert np.abs(np.diff(bed[:, 0])).max() < 0.05  # 440 Hz at 0.5 moves < 0.03 per sample
     assert np.abs(bed[-480:]).max() < 0.01
+
+
+def test_a_downloaded_track_that_does_not_decode_or_holds_no_audio_is_music_invalid(tmp_path):
+    good = tmp_path / "good.wav"
+    write_wav(good, np.zeros((RATE, 2), np.float32), sample_rate=RATE)
+    check_music_file(good)  # silence is still audio: it decodes to a full second
+    garbage = tmp_path / "music.mp3"
+    garbage.write_bytes(b"ID3" + bytes(range(256)) * 64)  # an MP3 header, then nothing decodable
+    blip = tmp_path / "blip.wav"
+    write_wav(blip, np.zeros((RATE // 50, 2), np.float32), sample_rate=RATE)  # 20 ms
+    for path, why in ((garbage, "not audio"), (blip, "no usable audio")):
+        with pytest.raises(MusicInvalid) as caught:
+            check_music_file(path)
+        assert caught.value.code == "MUSIC_INVALID" and why in caught.value.message
+        assert caught.value.details["file"] == path.name
 
 
 def test_a_long_music_file_is_trimmed_to_the_duration(tmp_path):
