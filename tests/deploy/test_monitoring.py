@@ -12,7 +12,10 @@ import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
 from engine.settings import REPO_ROOT
+from engine.worker import broker_from_url, send_job
 from tests.api.support import ApiServer
+from tests.support.jobs import make_job
+from tests.support.servers import terminal
 
 pytest_plugins = ["tests.support.fixtures"]  # real Redis, S3 and worker processes
 
@@ -73,16 +76,21 @@ def series_in(text: str) -> set[str]:
 
 
 @pytest.mark.integration
-def test_every_series_the_dashboard_and_the_rules_name_is_scraped_from_a_worker_or_the_api(start_worker, tmp_path):
+def test_every_series_the_dashboard_and_the_rules_name_is_scraped_from_a_worker_or_the_api(
+        start_worker, api, product_url, tmp_path):
     worker = start_worker()
-    api = ApiServer(f"sqlite:///{tmp_path}/api.sqlite3", tmp_path, UGEN_BROKER_URL=worker.env["UGEN_BROKER_URL"],
-                    UGEN_QUEUE=worker.env["UGEN_QUEUE"]).start()
+    # In multiprocess mode a series shows once a process wrote a sample: one job writes them.
+    job = make_job(product_url, api)
+    send_job(broker_from_url(worker.env["UGEN_BROKER_URL"]), job, queue=worker.env["UGEN_QUEUE"])
+    assert api.wait_for(terminal, job_id=job["job_id"], timeout_s=180)[-1]["status"] == "completed"
+    server = ApiServer(f"sqlite:///{tmp_path}/api.sqlite3", tmp_path, UGEN_BROKER_URL=worker.env["UGEN_BROKER_URL"],
+                       UGEN_QUEUE=worker.env["UGEN_QUEUE"]).start()
     try:
         worker_text = urllib.request.urlopen(f"http://127.0.0.1:{worker.env['UGEN_METRICS_PORT']}/metrics",
                                              timeout=10).read().decode()
-        api_text = urllib.request.urlopen(api.url + "/metrics", timeout=10).read().decode()
+        api_text = urllib.request.urlopen(server.url + "/metrics", timeout=10).read().decode()
     finally:
-        api.stop()
+        server.stop()
     scraped = series_in(worker_text) | series_in(api_text)
     named = {name for expr in expressions() for name in SERIES.findall(expr)}
     assert named, "no series found in the expressions"

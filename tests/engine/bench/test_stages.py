@@ -85,7 +85,7 @@ def test_every_ratio_is_its_measured_numerator_over_its_measured_denominator(ben
     ratios, refs, summary = result["ratios"], result["references"], result["summary"]
     assert set(ratios) == {"render_vs_floor", "generation_vs_floor", "render_vs_floor_cpu",
                            "moviepy_speedup", "moviepy_speedup_render", "moviepy_speedup_cpu",
-                           "moviepy_vs_floor"}
+                           "moviepy_vs_floor", "qa_added"}
     for name, ratio in ratios.items():
         num, den = ratio["numerator"]["value"], ratio["denominator"]["value"]
         assert num > 0 and den > 0, name
@@ -98,6 +98,9 @@ def test_every_ratio_is_its_measured_numerator_over_its_measured_denominator(ben
     assert ratios["render_vs_floor"]["denominator"]["value"] == statistics.median(floors)
     assert ratios["moviepy_speedup"]["numerator"]["value"] == refs["moviepy"]["write_wall_s"]
     assert ratios["moviepy_speedup"]["denominator"]["value"] == pytest.approx(video_part)
+    qa = statistics.median(r["stages"]["complete"]["qa_wall_s"] for r in result["runs"])
+    assert ratios["qa_added"]["numerator"]["value"] == pytest.approx(qa)
+    assert ratios["qa_added"]["denominator"]["value"] == pytest.approx(total - qa)
     for target in result["targets"].values():
         assert isinstance(target["met"], bool)
 

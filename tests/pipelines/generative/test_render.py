@@ -51,7 +51,8 @@ def rendered(generative, tmp_path_factory):
                       "segment_count": 2, "segment_duration": 4, "video_resolution": "draft",
                       "key_selling_points": ["keeps espresso hot"],
                       "environment_description": "a sunny kitchen counter", "persona_id": "eileen",
-                      "seed": 4})
+                      # random weights draw no real face: QA measures and reports, it does not gate
+                      "seed": 4, "qai_enabled": False})
     out = tmp_path_factory.mktemp("out")
     result = pipeline.run(spec, out_dir=out, allow_local_files=True)
     cutout = load_product(spec.product_image_url, limits=settings.fetch, allow_local_files=True,
