@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from models.base import WordTiming
+from models.voice.coqui.model import once_per_process
 
 WEIGHTS = "model.pt"
 PARAMS = "params.json"
@@ -37,8 +38,6 @@ RELEASE_URL = "https://dl.fbaipublicfiles.com/mms/torchaudio/ctc_alignment_mling
 SAMPLE_RATE = 16000
 STAR = "*"
 MIN_WORD_S = 0.01
-_LOADED: dict[tuple[str, str], CtcAligner] = {}
-_LOADING = threading.Lock()
 
 
 def release_params() -> dict[str, Any]:
@@ -139,11 +138,7 @@ def _timings(words: Sequence[str], spans: Sequence[tuple[int, int]], seconds_per
 
 def load_aligner(model_dir: Path, *, device: str) -> CtcAligner:
     """The aligner in `model_dir` on `device`, loaded on the first call for that pair."""
-    key = (str(Path(model_dir).resolve()), device)
-    with _LOADING:
-        if key not in _LOADED:
-            _LOADED[key] = _load(Path(model_dir), device)
-        return _LOADED[key]
+    return _load_once(model_dir, device)
 
 
 def _load(model_dir: Path, device: str) -> CtcAligner:
@@ -160,6 +155,9 @@ def _load(model_dir: Path, device: str) -> CtcAligner:
     model.load_state_dict(without_unused_outputs(state, params["aux_num_out"]), strict=True)
     model.to(device).eval()
     return CtcAligner(model, device, labels(), threading.Lock())
+
+
+_load_once = once_per_process(_load)
 
 
 def without_unused_outputs(state: dict[str, Any], outputs: int) -> dict[str, Any]:

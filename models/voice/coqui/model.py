@@ -17,14 +17,15 @@ import json
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 CHECKPOINT_NAMES = ("model.pth", "model_file.pth", "best_model.pth", "checkpoint.pth")
 XTTS_FILES = ("model.pth", "vocab.json")
 KINDS = ("xtts", "vits")  # end-to-end models: text in, waveform out, no separate vocoder
 
-_LOADED: dict[tuple[str, str], LoadedModel] = {}
-_LOADING = threading.Lock()
 
 
 @dataclass
@@ -42,13 +43,24 @@ class LoadedModel:
         return int(getattr(audio, "output_sample_rate", None) or audio.sample_rate)
 
 
+def once_per_process(load: Callable[[Path, str], T]) -> Callable[[Path, str], T]:
+    """`load(model_dir, device)`, run once per (folder, device) in this process; later calls,
+    from any thread, get the same object."""
+    loaded: dict[tuple[str, str], T] = {}
+    lock = threading.Lock()
+
+    def cached(model_dir: Path, device: str) -> T:
+        key = (str(Path(model_dir).resolve()), device)
+        with lock:
+            if key not in loaded:
+                loaded[key] = load(Path(model_dir), device)
+            return loaded[key]
+    return cached
+
+
 def load_model(model_dir: Path, *, device: str) -> LoadedModel:
     """The model in `model_dir` on `device`, loaded on the first call for that pair."""
-    key = (str(Path(model_dir).resolve()), device)
-    with _LOADING:
-        if key not in _LOADED:
-            _LOADED[key] = _load(Path(model_dir), device)
-        return _LOADED[key]
+    return _load_once(model_dir, device)
 
 
 def _load(model_dir: Path, device: str) -> LoadedModel:
@@ -67,6 +79,9 @@ def _load(model_dir: Path, device: str) -> LoadedModel:
     model.to(device)
     model.eval()  # Xtts.eval() returns None, so not chained
     return LoadedModel(kind=config.model, config=config, model=model, device=device)
+
+
+_load_once = once_per_process(_load)
 
 
 def model_kind(model_dir: Path) -> str | None:
