@@ -23,6 +23,7 @@ import numpy as np
 
 from engine.errors import QaFailed
 from engine.spec import JobSpec
+from pipelines.contract import FPS
 from pipelines.qa.captions import check_captions
 from pipelines.qa.conformance import check_conformance
 from pipelines.qa.media import read_media
@@ -85,7 +86,7 @@ def run_qa(inputs: QaInputs) -> QaReport:
     spec = inputs.spec
     width, height = spec.frame_size
     media = read_media(inputs.video)
-    duration_s = media.frame_count / 30 if media.frame_count else 0.0
+    duration_s = media.frame_count / FPS if media.frame_count else 0.0
     plan = ShotPlan.read(inputs.script, scale=media.scale, duration_s=duration_s)
     loudness = inputs.loudness or measure_loudness(inputs.video)
     captions = inputs.captions if inputs.captions is not None else _captions(inputs, plan)

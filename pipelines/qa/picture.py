@@ -29,7 +29,8 @@ def check_picture(media: Media, plan: ShotPlan, *, duration_s: float) -> CheckRe
     frozen = [s.change < FROZEN_CHANGE and not _still_by_plan(plan, s.t_s) for s in media.frames]
     black_run, black_at = _longest(black)
     frozen_run, frozen_at = _longest(frozen)
-    expected = round(duration_s * FPS)
+    # What the container declares, against what decoded: a cut-short stream decodes fewer.
+    expected = round((media.video.get("duration_s") or duration_s) * FPS)
     shots = [plan.at(media.frames[i].t_s) for i in (black_at, frozen_at) if i is not None]
     criteria = {
         "black": graded(black_run * STEP_S, limit=MAX_BLACK_S, span=0.1, lower_is_better=True),
