@@ -13,6 +13,7 @@ come from the installed wheel, which the tests check.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import site
@@ -150,6 +151,6 @@ def test_ugen_api_serves_healthz_with_its_database_in_the_data_dir_and_secrets_f
     finally:
         server.terminate()
         server.wait(timeout=30)
-    assert body
+    assert json.loads(body) == {"status": "ok"}
     assert (installed["home"] / "data" / "ugen-engine" / "api.sqlite3").is_file()
     assert files_under(installed["site"]) == before

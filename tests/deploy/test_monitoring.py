@@ -49,7 +49,7 @@ def test_the_dashboard_has_what_grafana_needs_to_import_it():
     for panel in board["panels"]:
         assert {"type", "title", "gridPos", "targets", "datasource"} <= set(panel), panel["title"]
         assert {"h", "w", "x", "y"} == set(panel["gridPos"])
-        assert all(t["expr"] and t["refId"] for t in panel["targets"])
+        assert panel["targets"] and all(t["expr"] and t["refId"] for t in panel["targets"])
 
 
 def test_the_rules_alert_on_dead_letters_outbox_depth_webhook_backlog_and_job_failure_rate():

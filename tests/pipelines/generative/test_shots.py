@@ -56,7 +56,7 @@ def test_the_plan_is_cut_on_the_voices_words_as_the_cpu_edit_cuts_it():
     assert shots[0].title == "Okay, Espresso Cups." and shots[1].line.startswith("Keeps")
     assert shots[1].as_dict() == {"index": 1, "segment": 0, "kind": "cutaway",
                                   "start_s": 1.467, "end_s": 4.367,
-                                  "line": shots[1].line, "talking": False,
+                                  "line": "Keeps espresso hot, which is huge.", "talking": False,
                                   "title": "Keeps espresso hot", "generated": False}
 
 
