@@ -145,17 +145,14 @@ def build_scene_for_job(spec: JobSpec, track: VoiceTrack, cutout: Cutout, *, per
     return BuiltScene(scene, patches, captions, boxes, edit)
 
 
-PERSONA_SHOTS = frozenset({"closeup", "medium", "punch_in", "split"})
-
-
 def shot_patches(animator: PersonaAnimator, prepared: PreparedPersona, speech, shots, *,
                  frame_count: int, seed: int) -> Iterator[np.ndarray | None]:
     """One item per video frame: the persona's patch in the shots that show the persona,
     None in the others (cutaways, the end card), where the animator is not run at all. A
     shot's frames are those the edit gives it (`ShotScene.compose`: start_s <= t)."""
     starts = [placed.shot.start_s for placed in shots]
-    shown = [shots[max(0, bisect.bisect_right(starts, i / FPS + 1e-9) - 1)].shot.kind
-             in PERSONA_SHOTS for i in range(frame_count)]
+    shown = [shots[max(0, bisect.bisect_right(starts, i / FPS + 1e-9) - 1)].shot.talking
+             for i in range(frame_count)]
     first = 0
     while first < frame_count:
         end = first

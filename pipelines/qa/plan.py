@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-TALKING = frozenset({"closeup", "medium", "punch_in", "split"})  # the persona speaks on screen
+from models.script.shots import TALKING  # the shot kinds in which the persona speaks on screen
+
 Box = tuple[int, int, int, int]  # x, y, w, h
 
 

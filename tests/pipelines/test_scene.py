@@ -7,6 +7,7 @@ from types import SimpleNamespace
 
 import numpy as np
 
+from models.script.shots import TimedShot
 from pipelines.scene import shot_patches
 
 
@@ -23,7 +24,7 @@ class CountingAnimator:
 
 
 def _shots(*spans):
-    return [SimpleNamespace(shot=SimpleNamespace(kind=kind, start_s=start)) for kind, start in spans]
+    return [SimpleNamespace(shot=TimedShot(i, 0, kind, start, start + 0.5, "")) for i, (kind, start) in enumerate(spans)]
 
 
 def test_cutaways_and_the_end_card_run_no_animation_and_talking_shots_keep_their_frames():
