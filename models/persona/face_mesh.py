@@ -1,6 +1,7 @@
 """MediaPipe's face mesh on a still image: 478 landmarks (468 mesh points plus 5 per iris).
 
     mesh = detect_face_mesh(rgb)             # FaceMesh | None, pixels of `rgb`
+    mesh = track_face_mesh(frame, previous=mesh, irises=False)   # the next frame of a video
     mesh.points[INNER_LIP_UPPER]             # (11, 2) float32 x, y
     mesh.inner_lip_gap_px, mesh.face_width_px, mesh.box
 
@@ -10,7 +11,10 @@ and the iris landmark model. They run on LiteRT's interpreter (`ai-edge-litert`)
 MediaPipe's own graph runner, which needs protobuf < 5 while this environment's onnx needs
 protobuf >= 6; the steps follow MediaPipe's CPU graphs: detect, crop a rotated square 1.5x the
 face, run the mesh, recrop from the mesh once (as the tracking loop does), then crop each eye
-2.3x its corner span and run the iris model (the right eye mirrored). The refined-lip
+2.3x its corner span and run the iris model (the right eye mirrored). In a video,
+`track_face_mesh` crops where the previous frame's mesh puts the face, as MediaPipe's tracking
+loop does, and runs the detector only when there is no previous mesh or the face is lost.
+Without the irises a mesh has the 468 mesh points only. The refined-lip
 "attention" mesh needs MediaPipe's custom ops, so the lips come from the 468-point mesh.
 
 Eyes are named by the side of the image they are on, like `face_locator.FaceLandmarks`:
@@ -48,9 +52,9 @@ MIN_SCORE = 0.5
 
 @dataclass(frozen=True)
 class FaceMesh:
-    """478 landmarks in pixels of the image they were found in."""
+    """478 landmarks in pixels of the image they were found in (468 without the irises)."""
 
-    points: np.ndarray  # (478, 2) float32, x then y
+    points: np.ndarray  # (478, 2) float32, x then y; (468, 2) without the irises
 
     @property
     def inner_lip_gap_px(self) -> float:
@@ -74,10 +78,9 @@ class FaceMesh:
         return FaceMesh((self.points * factor + np.float32([dx, dy])).astype(np.float32))
 
 
-def detect_face_mesh(rgb: np.ndarray) -> FaceMesh | None:
+def detect_face_mesh(rgb: np.ndarray, *, irises: bool = True) -> FaceMesh | None:
     """The largest face's mesh in `rgb` ((h, w, 3) uint8), or None when no face is found."""
-    if rgb.dtype != np.uint8 or rgb.ndim != 3 or rgb.shape[2] != 3:
-        raise ValueError(f"expected an (h, w, 3) uint8 RGB image, got {rgb.dtype} {rgb.shape}")
+    _check_rgb(rgb)
     found = detect_face(rgb)
     if found is None:
         return None
@@ -87,9 +90,30 @@ def detect_face_mesh(rgb: np.ndarray) -> FaceMesh | None:
         return None
     centre, side, angle = _roi_from_mesh(points)  # MediaPipe's tracking recrop, done once
     points = _mesh_in(rgb, centre, side, angle) if side > 8 else points
-    if points is None:
-        return None
-    return FaceMesh(np.vstack([points, *_irises(rgb, points)]).astype(np.float32))
+    return None if points is None else _with_irises(rgb, points, irises)
+
+
+def track_face_mesh(rgb: np.ndarray, previous: FaceMesh | None, *,
+                    irises: bool = True) -> FaceMesh | None:
+    """The mesh in the next frame of a video: one mesh pass in the crop `previous` (the last
+    frame's mesh, same pixels) gives, the detector only when there is none or it is lost."""
+    _check_rgb(rgb)
+    if previous is not None:
+        centre, side, angle = _roi_from_mesh(previous.points[:468])
+        points = _mesh_in(rgb, centre, side, angle) if side > 8 else None
+        if points is not None:
+            return _with_irises(rgb, points, irises)
+    return detect_face_mesh(rgb, irises=irises)
+
+
+def _check_rgb(rgb: np.ndarray) -> None:
+    if rgb.dtype != np.uint8 or rgb.ndim != 3 or rgb.shape[2] != 3:
+        raise ValueError(f"expected an (h, w, 3) uint8 RGB image, got {rgb.dtype} {rgb.shape}")
+
+
+def _with_irises(rgb: np.ndarray, points: np.ndarray, irises: bool) -> FaceMesh:
+    return FaceMesh(np.vstack([points, *_irises(rgb, points)]).astype(np.float32) if irises
+                    else points.astype(np.float32))
 
 
 RUNS = {"detector": 0, "mesh": 0, "iris": 0}  # model invocations in this process

@@ -95,3 +95,31 @@ def test_the_models_come_from_the_installed_wheel_without_importing_mediapipe():
                  "selfie_segmentation/selfie_segmentation.tflite"):
         assert (folder / name).is_file()
     assert "mediapipe" not in sys.modules
+
+
+def test_tracking_a_moving_face_skips_the_detector_and_lands_where_detection_does(grace):
+    """A face shifted and turned a little between frames, as in a video: tracked from the
+    previous mesh it needs one mesh pass and no detector, and agrees with a fresh detection."""
+    image = _portrait("grace_hopper.jpg")
+    h, w = image.shape[:2]
+    moved = cv2.warpAffine(image, cv2.getRotationMatrix2D((w / 2, h / 2), 3.0, 1.0) +
+                           np.float64([[0, 0, 9], [0, 0, -6]]), (w, h),
+                           borderMode=cv2.BORDER_REPLICATE)
+    before = dict(face_mesh.RUNS)
+    tracked = face_mesh.track_face_mesh(moved, grace, irises=False)
+    runs = {k: face_mesh.RUNS[k] - before[k] for k in before}
+    assert runs == {"detector": 0, "mesh": 1, "iris": 0}
+    assert tracked.points.shape == (468, 2)
+    fresh = detect_face_mesh(moved)
+    error = np.linalg.norm(tracked.points - fresh.points[:468], axis=1)
+    assert np.median(error) < 0.02 * fresh.face_width_px
+    assert abs(tracked.inner_lip_gap_px - fresh.inner_lip_gap_px) < 0.02 * fresh.face_width_px
+
+
+def test_tracking_falls_back_to_the_detector_when_the_face_is_gone(grace):
+    rng = np.random.default_rng(1)
+    noise = (rng.random((600, 512, 3)) * 40 + 100).astype(np.uint8)
+    before = face_mesh.RUNS["detector"]
+    assert face_mesh.track_face_mesh(noise, grace) is None
+    assert face_mesh.RUNS["detector"] > before
+    assert face_mesh.track_face_mesh(_portrait("grace_hopper.jpg"), None).points.shape == (478, 2)
