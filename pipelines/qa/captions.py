@@ -1,6 +1,7 @@
 """Burnt-in captions on the delivered frames: readable, in the safe rows, the spoken word lit.
 
     track = CaptionTrack(words, style)      # the job's captions (pipelines/captions/track.py)
+    media = read_media(path, crops=caption_crops(plan, track))   # the captions at full size
     result = check_captions(media, plan, track, width=1080, height=1920)
 
 The caption track says which page is up at a time and which pixels are letters; the shot plan
@@ -8,7 +9,10 @@ says how far each shot moves it (`caption_shift`). Each check is made on the dec
 up to MAX_WORDS word midpoints spread over the video: the contrast between the letters' fill
 and what lies right behind them (their outline and the picture about it) as WCAG 2 defines it
 (at least 4.5:1 for the 10th-percentile sample); in karaoke, the spoken word's fill nearer to
-the highlight colour than to the text colour; every caption inside the platform-safe rows.
+the highlight colour than to the text colour; every caption inside the platform-safe rows. The
+contrast and the highlight are read off the caption's box at full resolution where the decode
+cut it out (`caption_crops`), since scaling a frame down blends a thin outline into the picture
+behind it; otherwise off the analysis frame.
 """
 
 from __future__ import annotations
@@ -17,7 +21,8 @@ import cv2
 import numpy as np
 
 from pipelines.compose.shot_layout import CAPTION_ROWS, shape_of
-from pipelines.qa.media import Media, Sample
+from pipelines.contract import FPS
+from pipelines.qa.media import SAMPLE_EVERY, Media, Sample
 from pipelines.qa.plan import ShotPlan
 from pipelines.qa.result import CheckResult, graded, yes_no
 
@@ -38,15 +43,16 @@ def check_captions(media: Media, plan: ShotPlan, track, *, width: int, height: i
         if layer is None:
             continue
         dx, dy = shot.caption_shift if shot is not None else (0, 0)  # no plan: no shift
-        placed = _placed(layer, layer.x + dx, layer.y + dy, media.scale, sample.rgb.shape)
+        image, scale, (ox, oy) = _seen(media, sample)
+        placed = _placed(layer, layer.x + dx - ox, layer.y + dy - oy, scale, image.shape)
         if placed is None:
             continue
-        contrast = _contrast(sample.rgb, placed, track.style)
+        contrast = _contrast(image, placed, track.style)
         if contrast is not None:
             contrasts.append(contrast)
             if contrast < MIN_CONTRAST and shot is not None:
                 bad_shots.append(shot.index)
-        lit += _highlight(sample.rgb, layer, dx, dy, media.scale, track.style)
+        lit += _highlight(image, layer, dx - ox, dy - oy, scale, track.style)
         if not _inside_rows(layer, dx, dy, width, height):
             outside.append(round(sample.t_s, 2))
             bad_shots += [shot.index] if shot is not None else []
@@ -63,17 +69,49 @@ def check_captions(media: Media, plan: ShotPlan, track, *, width: int, height: i
     return CheckResult.of("captions", criteria, figures, tuple(bad_shots))
 
 
-def _word_samples(media: Media, plan: ShotPlan) -> list[Sample]:
+def caption_crops(plan: ShotPlan, track) -> dict[int, tuple[int, int, int, int]]:
+    """The frames the check reads and each one's caption box (frame pixels), for read_media."""
+    if track is None:
+        return {}
+    boxes = {}
+    for index in _word_frames(plan):
+        t_s = index / FPS
+        layer, shot = track.layer_at(t_s), plan.at(t_s)
+        if layer is not None:
+            dx, dy = shot.caption_shift if shot is not None else (0, 0)
+            boxes[index] = (layer.x + dx, layer.y + dy, layer.rgba.shape[1], layer.rgba.shape[0])
+    return boxes
+
+
+def _word_frames(plan: ShotPlan) -> list[int]:
+    """Up to MAX_WORDS words spread over the video; for each, the analysis frame (a multiple
+    of SAMPLE_EVERY) nearest its midpoint among those inside it."""
     words = list(plan.words)
     if len(words) > MAX_WORDS:
         words = [words[round(i)] for i in np.linspace(0, len(words) - 1, MAX_WORDS)]
     picked = []
     for w in words:
-        inside = [s for s in media.frames if w.start_s <= s.t_s < w.end_s]
+        first = int(np.ceil(w.start_s * FPS / SAMPLE_EVERY - 1e-9))
+        inside = [k * SAMPLE_EVERY for k in range(first, int(w.end_s * FPS / SAMPLE_EVERY) + 2)
+                  if w.start_s <= k * SAMPLE_EVERY / FPS < w.end_s]
         if inside:
             mid = (w.start_s + w.end_s) / 2
-            picked.append(min(inside, key=lambda s: abs(s.t_s - mid)))
-    return list({s.index: s for s in picked}.values())
+            picked.append(min(inside, key=lambda i: abs(i / FPS - mid)))
+    return list(dict.fromkeys(picked))
+
+
+def _word_samples(media: Media, plan: ShotPlan) -> list[Sample]:
+    by_index = {s.index: s for s in media.frames}
+    return [by_index[i] for i in _word_frames(plan) if i in by_index]
+
+
+def _seen(media: Media, sample: Sample) -> tuple[np.ndarray, float, tuple[int, int]]:
+    """What the check reads for a sample: the full-size cut-out when the decode made one
+    (scale 1, its top-left), else the analysis frame."""
+    if sample.index in media.crops:
+        (x, y, _, _), crop = media.crops[sample.index]
+        return crop, 1.0, (x, y)
+    return sample.rgb, media.scale, (0, 0)
 
 
 def _placed(layer, x: int, y: int, scale: float, shape) -> tuple[np.ndarray, int, int] | None:

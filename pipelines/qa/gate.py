@@ -24,10 +24,10 @@ import numpy as np
 from engine.errors import QaFailed
 from engine.spec import JobSpec
 from pipelines.contract import FPS
-from pipelines.qa.captions import check_captions
+from pipelines.qa.captions import caption_crops, check_captions
 from pipelines.qa.conformance import check_conformance
 from pipelines.qa.media import read_media
-from pipelines.qa.persona import check_persona
+from pipelines.qa.persona import FaceTrack, check_persona
 from pipelines.qa.picture import check_picture
 from pipelines.qa.plan import ShotPlan
 from pipelines.qa.product import check_product
@@ -85,15 +85,18 @@ def run_qa(inputs: QaInputs) -> QaReport:
     started = time.perf_counter()
     spec = inputs.spec
     width, height = spec.frame_size
-    media = read_media(inputs.video)
-    duration_s = media.frame_count / FPS if media.frame_count else 0.0
-    plan = ShotPlan.read(inputs.script, scale=media.scale, duration_s=duration_s)
-    loudness = inputs.loudness or measure_loudness(inputs.video)
+    plan = ShotPlan.read(inputs.script)
     captions = inputs.captions if inputs.captions is not None else _captions(inputs, plan)
+    faces = FaceTrack(plan)  # the face mesh runs while the file decodes
+    media = read_media(inputs.video, on_sample=faces.add,
+                       crops=caption_crops(plan, captions) if spec.captions_enabled else None)
+    duration_s = media.frame_count / FPS if media.frame_count else 0.0
+    plan = plan.fitted(scale=media.scale, duration_s=duration_s)
+    loudness = inputs.loudness or measure_loudness(inputs.video)
     checks = (
         check_conformance(media, width=width, height=height, loudness=loudness),
         check_picture(media, plan, duration_s=duration_s),
-        check_persona(media, plan),
+        check_persona(media, plan, faces.meshes),
         check_product(media, plan, inputs.cutout_rgba, holdable=spec.interaction_mode == "holdable"),
         check_captions(media, plan, captions, width=width, height=height,
                        enabled=spec.captions_enabled),

@@ -8,12 +8,30 @@
 One decode of the file: every frame is decoded (H.264 cannot skip), but only every
 SAMPLE_EVERY-th frame is converted, scaled down to ANALYSIS_SHORT_PX on its short side, and
 kept. Each kept frame also records how much it differs from the previous kept one and how dark
-it is. The audio is decoded once to mono at ENVELOPE_RATE for the lip-sync measure.
+it is. The audio is decoded once to mono at ENVELOPE_RATE for the lip-sync measure, by ffmpeg
+while the video decodes.
+
+The decoder runs on its own thread (libavcodec and the scaler let go of the GIL), a few frames
+ahead of the caller: `on_sample` sees each kept frame as it arrives, so work on one frame (the
+persona's face mesh, pipelines/qa/persona.py) runs while the next ones decode.
+
+    media = read_media(path, on_sample=faces.add)
+
+`crops` asks for parts of chosen frames at full resolution (frame index -> box in frame
+pixels): the captions' contrast is measured there, since scaling blends a thin outline into
+what lies behind it.
+
+    media = read_media(path, crops={90: (120, 1300, 840, 260)})
+    media.crops[90]                        # ((x, y, w, h) clipped to the frame, (h, w, 3) uint8)
 """
 
 from __future__ import annotations
 
+import queue
 import struct
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,6 +44,9 @@ from pipelines.encode.ffmpeg import decode_audio
 SAMPLE_EVERY = 3  # 10 analysis frames per second at 30 fps
 ANALYSIS_SHORT_PX = 360
 ENVELOPE_RATE = 16000
+LOOKAHEAD = 8  # decoded samples waiting for the caller at most
+
+Box = tuple[int, int, int, int]  # x, y, w, h in frame pixels
 
 
 @dataclass(frozen=True)
@@ -49,6 +70,7 @@ class Media:
     decode_errors: list[str]
     scale: float  # analysis pixels per frame pixel
     sound: np.ndarray = field(repr=False, default_factory=lambda: np.zeros(0, np.float32))
+    crops: dict[int, tuple[Box, np.ndarray]] = field(repr=False, default_factory=dict)
 
     def envelope(self, t_s: float) -> float:
         """RMS of the sound in an 80 ms window about `t_s` (the lips lead the sound a little)."""
@@ -57,16 +79,21 @@ class Media:
         return float(np.sqrt(np.mean(chunk ** 2))) if len(chunk) else 0.0
 
 
-def read_media(path: Path, *, timeout_s: float = 120) -> Media:
+def read_media(path: Path, *, timeout_s: float = 120,
+               on_sample: Callable[[Sample], None] | None = None,
+               crops: dict[int, Box] | None = None) -> Media:
     import av
 
     boxes = top_level_boxes(path)
-    with av.open(str(path)) as container:
+    with av.open(str(path)) as container, ThreadPoolExecutor(1, "ugen-qa-audio") as pool:
         video, audio = _streams(container)
-        frames, count, errors, scale = _sample(container, video)
-    sound = decode_audio(path, sample_rate=ENVELOPE_RATE, channels=1, timeout_s=timeout_s)[:, 0] \
-        if audio else np.zeros(0, np.float32)
-    return Media(path, video, audio, boxes, frames, count, errors, scale, sound)
+        sound = pool.submit(decode_audio, path, sample_rate=ENVELOPE_RATE, channels=1,
+                            timeout_s=timeout_s) if audio else None  # ffmpeg, beside the video
+        cut: dict[int, tuple[Box, np.ndarray]] = {}
+        frames, count, errors, scale = _sample(container, video, on_sample or (lambda s: None),
+                                               crops or {}, cut)
+        mono = sound.result()[:, 0] if sound else np.zeros(0, np.float32)
+    return Media(path, video, audio, boxes, frames, count, errors, scale, mono, cut)
 
 
 def _streams(container) -> tuple[dict[str, Any], dict[str, Any] | None]:
@@ -93,34 +120,87 @@ def _colour(cc, name: str) -> int | None:
     return None if value is None else int(value)
 
 
-def _sample(container, video: dict[str, Any]) -> tuple[list[Sample], int, list[str], float]:
-    import av
-
+def _sample(container, video: dict[str, Any], on_sample: Callable[[Sample], None],
+            crops: dict[int, Box], cut: dict[int, tuple[Box, np.ndarray]],
+            ) -> tuple[list[Sample], int, list[str], float]:
+    """Decode on a thread, LOOKAHEAD kept frames ahead; the caller's thread converts and
+    measures each kept frame and runs `on_sample`, so the decode alone holds the other core.
+    The frames `crops` names have their box cut out at full resolution into `cut`."""
     stream = container.streams.video[0]
     stream.thread_type = "AUTO"
     w, h = video["width"], video["height"]
     scale = ANALYSIS_SHORT_PX / min(w, h)
     size = (max(2, round(w * scale)) // 2 * 2, max(2, round(h * scale)) // 2 * 2)
-    frames: list[Sample] = []
+    ready: queue.Queue[tuple[int, Any] | None] = queue.Queue(maxsize=LOOKAHEAD)
     errors: list[str] = []
-    count, previous = 0, None
+    failed: list[BaseException] = []
+    count = [0]
+    stop = threading.Event()
+
+    def decode() -> None:
+        import av
+
+        try:
+            for frame in container.decode(stream):
+                if stop.is_set():
+                    return
+                if count[0] % SAMPLE_EVERY == 0 or count[0] in crops:
+                    ready.put((count[0], frame))
+                count[0] += 1
+        except av.error.FFmpegError as exc:  # a corrupt stream: what decoded so far is judged
+            errors.append(str(exc))
+        except BaseException as exc:  # raised again on the caller's thread
+            failed.append(exc)
+        finally:
+            ready.put(None)
+
+    decoder = threading.Thread(target=decode, name="ugen-qa-decode", daemon=True)
+    decoder.start()
+    frames: list[Sample] = []
+    previous = None
     try:
-        for frame in container.decode(stream):
-            if count % SAMPLE_EVERY == 0:
-                rgb = frame.to_ndarray(width=size[0], height=size[1], format="rgb24")
-                frames.append(_measured(count, rgb, previous))
-                previous = rgb
-            count += 1
-    except av.error.FFmpegError as exc:  # a corrupt stream: what decoded so far is judged
-        errors.append(str(exc))
-    return frames, count, errors, scale
+        while (item := ready.get()) is not None:
+            index, frame = item
+            box = _clipped(crops[index], w, h) if index in crops else None
+            if box is not None:
+                x, y, bw, bh = box
+                cut[index] = box, frame.to_ndarray(format="rgb24")[y:y + bh, x:x + bw].copy()
+            if index % SAMPLE_EVERY:
+                continue
+            rgb = frame.to_ndarray(width=size[0], height=size[1], format="rgb24",
+                                   interpolation="FAST_BILINEAR")
+            frames.append(_measured(index, rgb, previous))
+            previous = rgb
+            on_sample(frames[-1])
+    finally:
+        stop.set()
+        while decoder.is_alive():  # let a decoder blocked on a full queue see the stop
+            try:
+                ready.get(timeout=0.1)
+            except queue.Empty:
+                pass
+        decoder.join()
+    if failed:
+        raise failed[0]
+    return frames, count[0], errors, scale
+
+
+def _clipped(box: Box, width: int, height: int) -> Box | None:
+    x, y, w, h = box
+    x0, y0, x1, y1 = max(0, x), max(0, y), min(width, x + w), min(height, y + h)
+    return (x0, y0, x1 - x0, y1 - y0) if x1 > x0 and y1 > y0 else None
+
+
+LUMA = np.float32([[0.2126, 0.7152, 0.0722]])  # BT.709, of R, G, B
 
 
 def _measured(index: int, rgb: np.ndarray, previous: np.ndarray | None) -> Sample:
-    luma = rgb @ np.float32([0.2126, 0.7152, 0.0722])
-    change = float(np.mean(np.abs(rgb.astype(np.int16) - previous))) if previous is not None \
+    import cv2
+
+    mean, std = cv2.meanStdDev(cv2.transform(rgb, LUMA))
+    change = float(np.mean(cv2.mean(cv2.absdiff(rgb, previous))[:3])) if previous is not None \
         else float("inf")
-    return Sample(index, index / FPS, rgb, change, float(luma.mean()), float(luma.std()))
+    return Sample(index, index / FPS, rgb, change, float(mean[0, 0]), float(std[0, 0]))
 
 
 def top_level_boxes(path: Path) -> list[str]:

@@ -1,9 +1,12 @@
 """The persona on screen: found in every talking shot, one person throughout, lips on the voice.
 
-    result = check_persona(media, plan)
+    faces = FaceTrack(plan)
+    media = read_media(path, on_sample=faces.add)    # the mesh runs while the file decodes
+    result = check_persona(media, plan, faces.meshes)
 
-The face mesh (models/persona/face_mesh.py) runs on each analysis frame of a talking shot;
-cutaways and the end card are not asked for a face. Identity across shots is two measures a
+The face mesh (models/persona/face_mesh.py) runs on each analysis frame of a talking shot,
+tracked from the previous frame's mesh within a shot and found afresh after each cut; cutaways
+and the end card are not asked for a face. Identity across shots is two measures a
 different face or a broken warp would move: the skin tone at both cheeks (CIELAB, the largest
 difference between two shots' medians, in delta E) and the face's proportions (eye-corner span
 over cheek width, the largest relative spread between shots). Lip sync: the inner-lip gap over
@@ -17,9 +20,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from pipelines.qa.media import SAMPLE_EVERY, Media
+from pipelines.qa.media import SAMPLE_EVERY, Media, Sample
 from pipelines.qa.plan import ShotPlan
-from pipelines.qa.result import CheckResult, graded
+from pipelines.qa.result import CheckResult, graded, yes_no
 from pipelines.contract import FPS
 
 MIN_FACE_SHARE = 0.9
@@ -36,20 +39,48 @@ EYE_CORNERS = (33, 263)
 STEP_S = SAMPLE_EVERY / FPS
 
 
-def check_persona(media: Media, plan: ShotPlan) -> CheckResult:
-    from models.persona.face_mesh import detect_face_mesh
+class FaceTrack:
+    """The face mesh of each talking sample, as read_media's `on_sample` hands them over:
+    `meshes` maps a sample's frame index to its mesh (None: no face found)."""
 
+    def __init__(self, plan: ShotPlan) -> None:
+        self.plan = plan
+        self.meshes: dict[int, object] = {}
+        self._last: tuple[int, object] | None = None  # (shot index, its latest mesh)
+
+    def add(self, sample: Sample) -> None:
+        from models.persona.face_mesh import track_face_mesh
+
+        shot = self.plan.at(sample.t_s)
+        if shot is None or not shot.talking:
+            self._last = None
+            return
+        previous = self._last[1] if self._last and self._last[0] == shot.index else None
+        mesh = track_face_mesh(sample.rgb, previous, irises=False)
+        self.meshes[sample.index] = mesh
+        self._last = (shot.index, mesh)
+
+
+def check_persona(media: Media, plan: ShotPlan, meshes: dict[int, object] | None = None,
+                  ) -> CheckResult:
+    if meshes is None:  # not found while decoding: found now
+        faces = FaceTrack(plan)
+        for sample in media.frames:
+            faces.add(sample)
+        meshes = faces.meshes
     per_shot: dict[int, list] = {}
     gaps, envelope = [], []
     for sample in media.frames:
         shot = plan.at(sample.t_s)
         talking = shot is not None and shot.talking
-        mesh = detect_face_mesh(sample.rgb) if talking else None
+        mesh = meshes.get(sample.index) if talking else None
         if talking:
             per_shot.setdefault(shot.index, []).append(
                 None if mesh is None else (_tone(sample.rgb, mesh), _proportion(mesh)))
         gaps.append(mesh.inner_lip_gap_px / mesh.face_width_px if mesh else np.nan)
         envelope.append(media.envelope(sample.t_s))
+    if not plan.shots:  # no plan: which frames should show the persona is not known
+        return CheckResult.of("persona", {"shot_plan": yes_no(False)}, {"talking_shots": None})
     if not per_shot:
         return CheckResult.of("persona", {}, {"talking_shots": 0})
     shares = {i: sum(m is not None for m in found) / len(found) for i, found in per_shot.items()}

@@ -48,10 +48,13 @@ def check_picture(media: Media, plan: ShotPlan, *, duration_s: float) -> CheckRe
 
 
 def _still_by_plan(plan: ShotPlan, t_s: float) -> bool:
+    """Stillness the plan contains: the end card, a persona waiting while nobody speaks (with
+    no plan, any stretch in which nobody speaks)."""
     shot = plan.at(t_s)
-    if shot is None or shot.kind == "endcard":
+    if shot is not None and shot.kind == "endcard":
         return True
-    return shot.talking and not any(w.start_s - 0.15 <= t_s <= w.end_s + 0.15 for w in plan.words)
+    waits = shot is None or shot.talking
+    return waits and not any(w.start_s - 0.15 <= t_s <= w.end_s + 0.15 for w in plan.words)
 
 
 def _longest(flags: list[bool]) -> tuple[int, int | None]:

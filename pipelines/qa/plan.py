@@ -1,6 +1,7 @@
 """The edit's shot plan as the delivered script.json records it, read for the QA checks.
 
-    plan = ShotPlan.read(out / "script.json", scale=1 / 3)
+    plan = ShotPlan.read(out / "script.json")            # frame pixels, the last shot open
+    plan = plan.fitted(scale=1 / 3, duration_s=24.0)       # once the file's size is known
     shot = plan.at(4.2)                    # the shot on screen at 4.2 s
     plan.product_box(shot, 4.2)            # its product box at that time, analysis pixels
 
@@ -13,7 +14,9 @@ from __future__ import annotations
 
 import bisect
 import json
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, replace
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -53,7 +56,8 @@ class ShotPlan:
     scale: float  # analysis pixels per frame pixel
 
     @classmethod
-    def read(cls, script_json: Path, *, scale: float, duration_s: float) -> ShotPlan:
+    def read(cls, script_json: Path, *, scale: float = 1.0,
+             duration_s: float = math.inf) -> ShotPlan:
         doc = json.loads(script_json.read_text(encoding="utf-8"))
         raw = doc.get("shots") or []
         ends = [s["start_s"] for s in raw[1:]] + [duration_s]
@@ -61,9 +65,17 @@ class ShotPlan:
         words = tuple(Word(w["text"], w["start_s"], w["end_s"]) for w in doc.get("words", []))
         return cls(shots, words, scale)
 
+    def fitted(self, *, scale: float, duration_s: float) -> ShotPlan:
+        """The plan for analysis frames at `scale`, its last shot ending at `duration_s`."""
+        shots = self.shots[:-1] + tuple(replace(s, end_s=duration_s) for s in self.shots[-1:])
+        return replace(self, shots=shots, scale=scale)
+
+    @cached_property
+    def _starts(self) -> list[float]:
+        return [s.start_s for s in self.shots]
+
     def at(self, t_s: float) -> Shot | None:
-        starts = [s.start_s for s in self.shots]
-        index = bisect.bisect_right(starts, t_s + 1e-9) - 1
+        index = bisect.bisect_right(self._starts, t_s + 1e-9) - 1
         return self.shots[index] if index >= 0 else None
 
     def scaled(self, box: Box | None) -> Box | None:

@@ -5,15 +5,19 @@
 For each shot with a product box, up to SAMPLES_PER_SHOT analysis frames are searched inside
 that box (interpolated from the shot's start box to its end box, grown by SEARCH_MARGIN) for
 the cut-out scaled to the product's drawn size (its rest box when held), at a few scales about
-it. The match is 1 - the least masked RMS colour error / FULL_ERROR: about 0.9 for the product
-as drawn, under 0.1 for the picture behind it on the draft renders (a punch-in, whose product
+it. The match is 1 - the least masked RMS colour error / FULL_ERROR: 0.75-0.95 for the product
+as drawn, 0.05-0.21 for the picture behind it on the draft renders (a punch-in, whose product
 grows with the zoom, scores about 0.4-0.8). Where the product runs off the frame's edge, only
-its part inside the frame is compared. The scaling
-keeps the cut-out's aspect, so a squashed product matches poorly too. The median of a shot's
-samples is its match; MIN_MATCH the limit. In `holdable` mode every talking shot must show it.
+its part inside the frame is compared. The scaling keeps the cut-out's aspect, so a squashed
+product matches poorly too. The median of a shot's samples is its match; MIN_MATCH the limit.
+The search runs on the analysis frames scaled by MATCH_SCALE, where matching costs a
+sixteenth. In `holdable` mode every talking shot must show it. Shots without boxes (the
+generative tier's: its keyframe model places the product) are not matched.
 """
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 import cv2
 import numpy as np
@@ -28,27 +32,42 @@ SAMPLES_PER_SHOT = 3
 SEARCH_MARGIN = 0.25
 SCALES = (0.88, 1.0, 1.1, 1.2)
 EDGE_PARTS = (0.5, 0.65, 0.8)  # shares of the cut-out kept where it runs off the frame
+MATCH_SCALE = 0.5  # of the analysis frames
 
 
 def check_product(media: Media, plan: ShotPlan, cutout_rgba: np.ndarray, *,
                   holdable: bool) -> CheckResult:
     matches: dict[int, float] = {}
+    small = replace(plan, scale=plan.scale * MATCH_SCALE)
     for shot in plan.shots:
         samples = [s for s in media.frames if shot.start_s <= s.t_s < shot.end_s]
         if shot.product_box is None or not samples:
             continue
         picked = [samples[round(i)] for i in np.linspace(0, len(samples) - 1, SAMPLES_PER_SHOT)]
-        matches[shot.index] = float(np.median([_match(s.rgb, plan, shot, s.t_s, cutout_rgba)
-                                               for s in picked]))
-    missing = [s.index for s in plan.shots if holdable and s.talking and s.product_box is None]
+        matches[shot.index] = float(np.median([_match(_smaller(s.rgb), small, shot, s.t_s,
+                                                      cutout_rgba) for s in picked]))
+    # The generative tier's shots carry no boxes (its keyframe model places the product):
+    # there is nothing to match against, and a talking shot's missing box says nothing.
+    placed = any(s.product_box is not None for s in plan.shots)
+    missing = [s.index for s in plan.shots
+               if placed and holdable and s.talking and s.product_box is None]
     worst = min(matches.values()) if matches else float("nan")
-    criteria = {"in_persona_shots": yes_no(not missing)}
-    if matches:  # a render without a shot plan (the generative tier) has no boxes to judge
+    criteria = {"in_persona_shots": yes_no(not missing)} if placed else {}
+    if matches:
         criteria["visible"] = graded(worst, limit=MIN_MATCH, span=0.3)
+    if not plan.shots:  # no plan at all: nothing says the product was ever shown
+        criteria["shot_plan"] = yes_no(False)
     figures = {"match_by_shot": {str(k): round(v, 3) for k, v in matches.items()},
-               "shots_without_product": missing, "holdable": holdable}
+               "shots_without_product": missing, "holdable": holdable,
+               "boxes_in_plan": placed}
     bad = tuple(i for i, m in matches.items() if m < MIN_MATCH) + tuple(missing)
     return CheckResult.of("product", criteria, figures, bad)
+
+
+def _smaller(rgb: np.ndarray) -> np.ndarray:
+    h, w = rgb.shape[:2]
+    size = (max(1, round(w * MATCH_SCALE)), max(1, round(h * MATCH_SCALE)))
+    return cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
 
 
 def _match(rgb: np.ndarray, plan: ShotPlan, shot: Shot, t_s: float, cutout: np.ndarray) -> float:
