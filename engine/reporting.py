@@ -1,7 +1,8 @@
 """Progress events for the API: their bodies, their signature, and a throttled reporter.
 
-    reporter = ProgressReporter(emit=lambda stage, percent: ..., interval_s=1.0)
+    reporter = ProgressReporter(emit=lambda stage, percent, message: ..., interval_s=1.0)
     pipeline.run(spec, out_dir=..., on_progress=reporter.update)   # never blocks the render
+    reporter.update("complete", 97.0, message="QA ... rendering again")   # sent, not coalesced
     reporter.close()                                                 # the last update goes out
 
     body = completed_event(job_id="j1", attempt=1, objects=uploaded, report=result.report)
@@ -94,11 +95,14 @@ def failed_event(*, job_id: str, attempt: int, error: UGenError, stage: str, per
 
 class ProgressReporter:
     """Coalesces `update(stage, percent)` calls into at most one event per interval, plus one
-    at every stage change, and hands them to `emit` from its own thread in order."""
+    at every stage change and one for every update with a `message` (in the order made), and
+    hands them to `emit(stage, percent, message)` from its own thread; `message` is None for a
+    plain update (the stage's own message)."""
 
-    def __init__(self, emit: Callable[[str, float], None], *, interval_s: float = 1.0) -> None:
+    def __init__(self, emit: Callable[[str, float, str | None], None], *,
+                 interval_s: float = 1.0) -> None:
         self._emit, self.interval_s = emit, interval_s
-        self._updates: deque[tuple[str, float]] = deque()
+        self._updates: deque[tuple[str, float, str | None]] = deque()
         self._wake = threading.Condition()
         self._closed = False
         self._sent_stage: str | None = None
@@ -107,10 +111,10 @@ class ProgressReporter:
         self._thread = threading.Thread(target=self._run, name="ugen-progress", daemon=True)
         self._thread.start()
 
-    def update(self, stage: str, percent: float) -> None:
+    def update(self, stage: str, percent: float, message: str | None = None) -> None:
         """Called on the render thread: records the update and returns at once."""
         with self._wake:
-            self._updates.append((stage, percent))
+            self._updates.append((stage, percent, message))
             self._wake.notify()
 
     def close(self, *, timeout_s: float = 10.0) -> None:
@@ -136,9 +140,13 @@ class ProgressReporter:
             return None
         return max(0.0, self._sent_at + self.interval_s - time.monotonic())
 
-    def _handle(self, batch: list[tuple[str, float]], *, final: bool) -> None:
-        for stage, percent in batch:
-            if stage != self._sent_stage:
+    def _handle(self, batch: list[tuple[str, float, str | None]], *, final: bool) -> None:
+        for stage, percent, message in batch:
+            if message is not None:  # a notice goes out as made, after what came before it
+                if self._pending is not None:
+                    self._send(*self._pending)
+                self._send(stage, percent, message)
+            elif stage != self._sent_stage:
                 self._send(stage, percent)  # every stage change goes out at once
             else:
                 self._pending = (stage, percent)
@@ -146,10 +154,10 @@ class ProgressReporter:
         if self._pending is not None and (due or final):
             self._send(*self._pending)
 
-    def _send(self, stage: str, percent: float) -> None:
+    def _send(self, stage: str, percent: float, message: str | None = None) -> None:
         self._pending = None
         self._sent_stage, self._sent_at = stage, time.monotonic()
         try:
-            self._emit(stage, percent)
+            self._emit(stage, percent, message)
         except Exception:  # noqa: BLE001 - a progress event is best effort; the render goes on
             log.warning("progress event for %s %.1f%% not queued", stage, percent, exc_info=True)

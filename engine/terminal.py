@@ -2,6 +2,7 @@
 
     printer = ProgressPrinter(sys.stderr)
     printer.update("generation", 42.5)    # a redrawn bar on a terminal, plain lines otherwise
+    printer.notice("QA scored 0.52 ...; rendering again")   # a line of its own
     print(timing_table(report))
 
 Plain lines are printed once per stage and every 10 % so logs stay short.
@@ -30,6 +31,11 @@ class ProgressPrinter:
         elif stage != self._stage or int(percent // 10) > self._last_decile:
             self.stream.write(f"{stage:<11} {percent:5.1f}%\n")
         self._stage, self._last_decile = stage, int(percent // 10)
+        self.stream.flush()
+
+    def notice(self, message: str) -> None:
+        self.stream.write(f"{chr(10) if self.tty else ''}{message}\n")
+        self._stage = None  # the bar starts on a fresh line
         self.stream.flush()
 
     def close(self) -> None:

@@ -23,9 +23,9 @@ What each of U-Gen's stage keys covers here:
 
 QA (docs/qa.md) runs inside `complete`, on final.mp4 and script.json as they will be
 delivered; report.json times it as the sub-stage stages.complete.qa_wall_s. Under the job's
-`qai_mode` threshold the whole render runs again with a new seed, up to `max_retries_video`
-times (the stages run again from prepare; the percent holds, never going back), then the job
-fails with QA_FAILED. `qai_enabled: false` still measures and reports the score, and never fails.
+`qai_mode` threshold the render runs again with a new seed, up to `max_retries_video` times
+(from agents on: prepare's voice, cut-out and music are kept; `on_notice` hears why, and the
+percent holds, never going back), then the job fails with QA_FAILED. `qai_enabled: false` still measures and reports the score, and never fails.
 
 With the generative tier (a profile naming `keyframe` and `motion`, e.g. gpu-generative.yaml)
 two stages cover more, as U-Gen's do (pipelines/generative/):
@@ -132,29 +132,44 @@ class RenderPipeline:
         self._background = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ugen-audio")
 
     def run(self, spec: JobSpec, *, out_dir: Path, allow_local_files: bool = False,
-            on_progress: ProgressCallback | None = None) -> RenderResult:
+            on_progress: ProgressCallback | None = None,
+            on_notice: Callable[[str], None] | None = None) -> RenderResult:
+        """`on_notice(message)` hears what the percent cannot say: a QA retry and its reason."""
         persona, voice_entry = self.check(spec)
         tracker = StageTracker(on_progress)
         started = time.perf_counter()
         tries: list[QaReport] = []
-        for retry in range(spec.max_retries_video + 1):
-            job = _Job(retry_spec(spec, retry),
-                       Path(tempfile.mkdtemp(prefix="ugen-job-", dir=self.settings.work_root)))
-            job.persona, job.voice_entry = persona, voice_entry
-            try:
-                stopped_at = self._stages(job, tracker, allow_local_files)
-                if stopped_at is None and not self._gate(job, tries, retry):
-                    continue  # QA failed with a retry left: render again with the next seed
-                return self._finish(job, tracker, out_dir, stopped_at, time.perf_counter() - started)
-            finally:
-                if job.audio is not None and not job.audio.cancel():
-                    job.audio.exception()  # wait for a running mix: it writes into the work dir
-                shutil.rmtree(job.work, ignore_errors=True)
+        work = Path(tempfile.mkdtemp(prefix="ugen-job-", dir=self.settings.work_root))
+        prepared: _Job | None = None
+        try:
+            for retry in range(spec.max_retries_video + 1):
+                job = _Job(retry_spec(spec, retry), work, persona=persona, voice_entry=voice_entry)
+                if prepared is not None:  # a retry keeps the voice, the cut-out and the music
+                    job.voice, job.cutout, job.music = prepared.voice, prepared.cutout, prepared.music
+                    job.files["product.png"] = prepared.files["product.png"]
+                try:
+                    stopped_at = self._stages(job, tracker, allow_local_files,
+                                              first="prepare" if prepared is None else "agents")
+                    prepared = job
+                    if stopped_at is None and not self._gate(job, tries, retry):
+                        if on_notice is not None:  # render again with the next seed
+                            on_notice(retry_notice(job.qa, retry + 1, spec.max_retries_video))
+                        continue
+                    return self._finish(job, tracker, out_dir, stopped_at,
+                                        time.perf_counter() - started)
+                finally:
+                    if job.audio is not None and not job.audio.cancel():
+                        job.audio.exception()  # wait for a running mix: it writes into the work dir
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
         raise AssertionError("unreachable: the last try returns or raises")
 
-    def _stages(self, job: _Job, tracker: StageTracker, allow_local_files: bool) -> str | None:
-        """Run the stages in order; the stage a stop_at_stage ended on, or None."""
-        for stage, step in self._steps(allow_local_files):
+    def _stages(self, job: _Job, tracker: StageTracker, allow_local_files: bool, *,
+                first: str = "prepare") -> str | None:
+        """Run the stages in order from `first`; the stage a stop_at_stage ended on, or None."""
+        steps = self._steps(allow_local_files)
+        start = [stage for stage, _ in steps].index(first)
+        for stage, step in steps[start:]:
             with tracker.stage(stage) as report:
                 step(job, report)
             if job.spec.stop_at_stage == stage and stage != "complete":
@@ -337,6 +352,13 @@ class RenderPipeline:
         artifacts.write_json(job.files["report.json"], report)
         keep = job.files if stopped_at else {k: v for k, v in job.files.items() if k in CONTRACT_FILES}
         return RenderResult(job.spec.job_id, artifacts.publish(keep, out_dir), stopped_at, report)
+
+
+def retry_notice(qa: QaReport, retry: int, max_retries: int) -> str:
+    """What a QA retry's progress event says."""
+    return (f"QA scored {qa.score:.2f}, under the {qa.mode} threshold {qa.threshold:.2f} "
+            f"({', '.join(qa.failing_checks())}); rendering again with seed {qa.seed + 1} "
+            f"(retry {retry} of {max_retries})")
 
 
 def retry_spec(spec: JobSpec, retry: int) -> JobSpec:

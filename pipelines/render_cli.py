@@ -89,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
         pipeline = RenderPipeline(registry=registry, catalog=catalog, settings=settings)
         printer = ProgressPrinter(sys.stderr)
         result = pipeline.run(spec, out_dir=args.out, allow_local_files=True,
-                              on_progress=printer.update)
+                              on_progress=printer.update, on_notice=printer.notice)
         printer.close()
     except UGenError as exc:
         _clear(args.out)

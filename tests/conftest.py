@@ -32,13 +32,15 @@ def pipeline(settings) -> RenderPipeline:
                           settings=settings)
 
 
-def render(pipeline: RenderPipeline, out_dir: Path, **fields):
-    """Render a job built from `fields` (relative image paths are under configs/jobs)."""
+def render(pipeline: RenderPipeline, out_dir: Path, *, notices: list[str] | None = None, **fields):
+    """Render a job built from `fields` (relative image paths are under configs/jobs); the
+    render's notices are appended to `notices` when given."""
     raw = {"product_image_url": str(JOBS / "espresso_cup.png"), "video_resolution": "draft",
            "segment_count": 2, "segment_duration": 4, "product_name": "Espresso Cups", **fields}
     events: list[tuple[str, float]] = []
     result = pipeline.run(parse_job(raw), out_dir=out_dir, allow_local_files=True,
-                          on_progress=lambda stage, percent: events.append((stage, percent)))
+                          on_progress=lambda stage, percent: events.append((stage, percent)),
+                          on_notice=None if notices is None else notices.append)
     return result, events
 
 

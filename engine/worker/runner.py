@@ -165,7 +165,7 @@ class JobRunner:
             with LeaseKeeper(lease) as keeper:  # renewed until the result is recorded
                 context.listen(lambda stage, percent: keeper.check())
                 result = self.runtime.pipeline.run(context.spec, out_dir=out_dir, allow_local_files=False,
-                                                   on_progress=context.progress)
+                                                   on_progress=context.progress, on_notice=context.notice)
                 context.report = result.report
                 self._publish(context, lease, keeper, result)
             context.outcome = "completed"

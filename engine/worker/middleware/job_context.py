@@ -72,6 +72,12 @@ class JobContext:
         for listener in self.listeners:
             listener(stage, percent)
 
+    def notice(self, message: str) -> None:
+        """A progress event with its own message (the render's on_notice), at the stage and
+        percent reached; sent in order with the progress, never coalesced away."""
+        if self.reporter is not None:
+            self.reporter.update(self.stage, self.percent, message=message)
+
 
 def current_job() -> JobContext | None:
     return _CURRENT.get()

@@ -29,8 +29,9 @@ class Progress(Middleware):
         if context is None or not context.delivery.callback_url:
             return
         self.runtime.outbox.register(context.job_id, **context.route)
-        context.reporter = ProgressReporter(lambda stage, percent: self._emit(context, stage, percent),
-                                            interval_s=self.interval_s)
+        context.reporter = ProgressReporter(
+            lambda stage, percent, message: self._emit(context, stage, percent, message),
+            interval_s=self.interval_s)
         context.listen(context.reporter.update)
 
     def after_process_message(self, broker: Any, message: Any, *, result: Any = None,
@@ -41,8 +42,8 @@ class Progress(Middleware):
 
     after_skip_message = after_process_message
 
-    def _emit(self, context: JobContext, stage: str, percent: float) -> None:
+    def _emit(self, context: JobContext, stage: str, percent: float, message: str | None) -> None:
         body = context.stamp(processing_event(job_id=context.job_id, attempt=context.attempt, stage=stage,
-                                              percent=percent))
+                                              percent=percent, message=message))
         if self.runtime.outbox.append(context.job_id, body, lease_token=context.lease_token, **context.route):
             self.runtime.relay.notify(context.job_id)

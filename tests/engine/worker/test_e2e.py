@@ -104,18 +104,25 @@ def test_a_job_that_cannot_succeed_fails_at_once_with_its_error_code(start_worke
 DARK_CAPTIONS = {"text_colour": "#2A2A2A", "highlight_colour": "#3A3A10"}  # on a black outline
 
 
-def test_a_video_that_fails_qa_with_no_retry_left_fails_with_qa_failed_and_the_figures(
+def test_a_video_that_fails_qa_after_its_retry_fails_with_qa_failed_and_the_figures(
         start_worker, api, product_url):
     worker = start_worker()
     job = make_job(product_url, api, segments=2, custom_caption_options=DARK_CAPTIONS,
-                   max_retries_video=0)
+                   max_retries_video=1)
     send_job(broker_from_url(worker.env["UGEN_BROKER_URL"]), job, queue=worker.env["UGEN_QUEUE"])
-    events = api.wait_for(terminal, job_id=job["job_id"], timeout_s=120)
+    events = api.wait_for(terminal, job_id=job["job_id"], timeout_s=180)
     error = events[-1]["error"]
     assert events[-1]["status"] == "failed" and error["code"] == "QA_FAILED"
     captions = error["details"]["failing_checks"]["captions"]
     assert "contrast" in captions["failing"] and captions["figures"]["contrast_p10"] < 2.0
-    assert error["details"]["retries_used"] == 0 and error["details"]["threshold"] == 0.55
+    assert error["details"]["retries_used"] == 1 and error["details"]["threshold"] == 0.55
+    # The retry is announced with its reason, then the stages run again from agents.
+    [notice] = [e for e in events if e["message"].startswith("QA scored")]
+    assert notice["current_stage"] == "complete" and notice["status"] == "processing"
+    assert "(captions); rendering again with seed" in notice["message"]
+    assert notice["message"].endswith("(retry 1 of 1)")
+    after = events[events.index(notice) + 1:]
+    assert after[0]["current_stage"] == "agents" and "prepare" not in {e["current_stage"] for e in after}
     assert events[-1]["attempt"] == 1 and not any("retrying" in e["message"] for e in events)
 
 

@@ -46,7 +46,8 @@ def test_a_failed_event_carries_the_error_in_the_seed_shape_and_no_traceback():
 
 def test_the_reporter_sends_every_stage_change_and_at_most_one_event_a_second_within_a_stage():
     sent: list[tuple[float, str, float]] = []
-    reporter = ProgressReporter(lambda stage, pct: sent.append((time.monotonic(), stage, pct)), interval_s=0.5)
+    reporter = ProgressReporter(lambda stage, pct, message: sent.append((time.monotonic(), stage, pct)),
+                                interval_s=0.5)
     stages = ["prepare"] * 5 + ["generation"] * 150 + ["concat"] * 5
     for i, stage in enumerate(stages):
         reporter.update(stage, i * 100 / len(stages))
@@ -61,9 +62,22 @@ def test_the_reporter_sends_every_stage_change_and_at_most_one_event_a_second_wi
     assert [p for *_, p in sent] == sorted(p for *_, p in sent)
 
 
+def test_a_notice_goes_out_in_order_with_its_message_and_is_not_coalesced_away():
+    sent: list[tuple[str, float, str | None]] = []
+    reporter = ProgressReporter(lambda stage, pct, message: sent.append((stage, pct, message)),
+                                interval_s=60.0)  # nothing but stage changes and notices is due
+    reporter.update("complete", 97.0)
+    reporter.update("complete", 97.5)  # pending: within the interval
+    reporter.update("complete", 97.5, message="QA failed; rendering again")
+    reporter.update("prepare", 97.5)
+    reporter.close()
+    assert sent == [("complete", 97.0, None), ("complete", 97.5, None),
+                    ("complete", 97.5, "QA failed; rendering again"), ("prepare", 97.5, None)]
+
+
 def test_the_reporter_never_blocks_the_render_on_a_slow_emit():
     release = threading.Event()
-    reporter = ProgressReporter(lambda stage, pct: release.wait(5), interval_s=0.0)
+    reporter = ProgressReporter(lambda stage, pct, message: release.wait(5), interval_s=0.0)
     started = time.monotonic()
     for i in range(1000):
         reporter.update("generation", i / 10)

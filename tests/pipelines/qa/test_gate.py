@@ -53,15 +53,19 @@ def test_a_figure_at_its_limit_scores_the_standard_threshold_and_a_span_better_s
 def test_a_qa_failure_with_a_retry_left_renders_again_with_the_next_seed(
         pipeline, tmp_path, mouth_shut_for_seeds):
     mouth_shut_for_seeds({3})
-    result, events = render(pipeline, tmp_path, **JOB, max_retries_video=1)
+    notices: list[str] = []
+    result, events = render(pipeline, tmp_path, **JOB, max_retries_video=1, notices=notices)
     qa = json.loads((tmp_path / "qa.json").read_text())
     assert (qa["verdict"], qa["retries_used"], qa["seed"]) == ("passed", 1, 4)
     first, second = qa["tries"]
     assert "persona" in first["failing_checks"] and first["seed"] == 3
     assert second["passed"] and result.report["qa"]["retries_used"] == 1
+    assert notices == [f"QA scored {first['score']:.2f}, under the standard threshold 0.70 "
+                       f"(persona); rendering again with seed 4 (retry 1 of 1)"]
     stages = [stage for stage, _ in events]
-    again = stages.index("prepare", stages.index("complete"))  # the stages run a second time
-    assert "generation" in stages[again:]
+    again = stages.index("agents", stages.index("complete"))  # the stages run a second time,
+    assert "generation" in stages[again:] and "prepare" not in stages[again:]  # from agents on
+    assert stages.count("prepare") == 2  # its start and its end, once: the cut-out is kept
     percents = [percent for _, percent in events]
     assert percents == sorted(percents)
 
