@@ -33,7 +33,8 @@ MAX_SYNC_LAG_S = 0.2
 MAX_LAG_S = 0.5
 QUIET_LEVEL = 0.1  # of the loudest envelope: silence, the lips at rest
 MIN_SYNC_SAMPLES = 20  # 2 s of talking frames with a face
-MIN_GAP_RANGE = 0.02
+MIN_GAP_RANGE = 0.015  # draft renders: 0.020-0.067 speaking, 0.006-0.010 with the mouth frozen
+GAP_RANGE_SPAN = 0.01
 CHEEKS = (50, 280)  # mesh points on the cheeks, below the eyes
 EYE_CORNERS = (33, 263)
 STEP_S = SAMPLE_EVERY / FPS
@@ -93,7 +94,7 @@ def check_persona(media: Media, plan: ShotPlan, meshes: dict[int, object] | None
         "identity_tone": graded(tone, limit=MAX_TONE_DELTA_E, span=10.0, lower_is_better=True),
         "identity_shape": graded(proportion, limit=MAX_PROPORTION_SPREAD, span=0.08,
                                  lower_is_better=True),
-        "lips_move": graded(gap_range, limit=MIN_GAP_RANGE, span=0.02),
+        "lips_move": graded(gap_range, limit=MIN_GAP_RANGE, span=GAP_RANGE_SPAN),
     }
     if len(valid) >= MIN_SYNC_SAMPLES:  # a shorter talking stretch has no measurable lag
         criteria["lip_sync"] = graded(corr, limit=MIN_SYNC_CORRELATION, span=0.3)

@@ -169,7 +169,7 @@ def test_a_mouth_frozen_shut_fails_the_persona_check(pipeline, cutout, tmp_path,
     monkeypatch.setattr(viseme_animator, "mouth_track", _frozen_mouth)
     render(pipeline, tmp_path, **JOB, qai_enabled=False)
     failing = _failing(_qa(pipeline, tmp_path, cutout))
-    assert {"lip_sync", "lips_move"} & set(failing["persona"])
+    assert "lips_move" in failing["persona"]  # the gap stays within 1 % of the face width
 
 
 def test_a_render_without_the_product_fails_the_product_check(pipeline, cutout, tmp_path,
