@@ -166,6 +166,12 @@ def _vtt_escape(text: str) -> str:
 
 
 def caption_track(spec: JobSpec, track: VoiceTrack, *, configs: Path) -> CaptionTrack:
+    return captions_for_words(spec, track.speech.words, configs=configs)
+
+
+def captions_for_words(spec: JobSpec, words: Sequence[WordTiming], *,
+                       configs: Path) -> CaptionTrack:
+    """The job's captions (its style and custom options) over timed `words`."""
     width, height = spec.frame_size
     options = spec.custom_caption_options
     style = caption_style_for(
@@ -174,4 +180,4 @@ def caption_track(spec: JobSpec, track: VoiceTrack, *, configs: Path) -> Caption
                                        "highlight_colour": options.highlight_colour,
                                        "font_scale": options.font_scale,
                                        "position": options.position}))
-    return CaptionTrack(track.speech.words, style)
+    return CaptionTrack(words, style)

@@ -107,22 +107,12 @@ def run_qa(inputs: QaInputs) -> QaReport:
 
 def _captions(inputs: QaInputs, plan: ShotPlan):
     from models.base import WordTiming
-    from pipelines.captions.font import font_path
-    from pipelines.captions.style import caption_style_for
-    from pipelines.captions.track import CaptionTrack
+    from pipelines.captions.track import captions_for_words
 
-    spec = inputs.spec
-    if not spec.captions_enabled or not plan.words:
+    if not inputs.spec.captions_enabled or not plan.words:
         return None
-    options = spec.custom_caption_options
-    style = caption_style_for(
-        *spec.frame_size, font_path=font_path(inputs.configs),
-        karaoke=spec.caption_style == "tiktok_karaoke",
-        **({} if options is None else {"text_colour": options.text_colour,
-                                       "highlight_colour": options.highlight_colour,
-                                       "font_scale": options.font_scale,
-                                       "position": options.position}))
-    return CaptionTrack([WordTiming(w.text, w.start_s, w.end_s) for w in plan.words], style)
+    return captions_for_words(inputs.spec, [WordTiming(w.text, w.start_s, w.end_s)
+                                            for w in plan.words], configs=inputs.configs)
 
 
 def qa_document(tries: list[QaReport], *, enabled: bool, max_retries: int) -> dict[str, Any]:
