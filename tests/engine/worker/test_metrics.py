@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 import urllib.request
 from pathlib import Path
 
@@ -54,7 +55,12 @@ def test_a_two_process_worker_serves_one_scrape_that_sums_both_processes(
     for job in jobs:
         events = api.wait_for(terminal, job_id=job["job_id"], timeout_s=180)
         assert events[-1]["status"] == "completed", events[-1]
-    text = scrape(worker)
+    # The count is taken after the job's message is done, a moment after its terminal event
+    # can reach the API: wait for both before reading the files.
+    deadline = time.monotonic() + 15
+    while sample(text := scrape(worker), "ugen_jobs_total", '{outcome="completed"}') != 2.0 \
+            and time.monotonic() < deadline:
+        time.sleep(0.2)
     assert sorted(completed_by_process(metrics_dir).values()) == [1.0, 1.0]  # one job in each process
     assert sample(text, "ugen_jobs_total", '{outcome="completed"}') == 2.0
     assert sample(text, "ugen_stage_duration_seconds_count", '{stage="generation"}') == 2.0
