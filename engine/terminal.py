@@ -34,7 +34,7 @@ class ProgressPrinter:
         self.stream.flush()
 
     def notice(self, message: str) -> None:
-        self.stream.write(f"{chr(10) if self.tty else ''}{message}\n")
+        self.stream.write(("\n" if self.tty else "") + message + "\n")
         self._stage = None  # the bar starts on a fresh line
         self.stream.flush()
 

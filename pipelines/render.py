@@ -25,7 +25,8 @@ QA (docs/qa.md) runs inside `complete`, on final.mp4 and script.json as they wil
 delivered; report.json times it as the sub-stage stages.complete.qa_wall_s. Under the job's
 `qai_mode` threshold the render runs again with a new seed, up to `max_retries_video` times
 (from agents on: prepare's voice, cut-out and music are kept; `on_notice` hears why, and the
-percent holds, never going back), then the job fails with QA_FAILED. `qai_enabled: false` still measures and reports the score, and never fails.
+percent holds, never going back), then the job fails with QA_FAILED. `qai_enabled: false`
+still measures and reports the score, and never fails.
 
 With the generative tier (a profile naming `keyframe` and `motion`, e.g. gpu-generative.yaml)
 two stages cover more, as U-Gen's do (pipelines/generative/):

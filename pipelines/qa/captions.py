@@ -17,13 +17,15 @@ behind it; otherwise off the analysis frame.
 
 from __future__ import annotations
 
+from typing import Any
+
 import cv2
 import numpy as np
 
 from pipelines.compose.shot_layout import CAPTION_ROWS, shape_of
 from pipelines.contract import FPS
-from pipelines.qa.media import SAMPLE_EVERY, Media, Sample
-from pipelines.qa.plan import ShotPlan
+from pipelines.qa.media import SAMPLE_EVERY, Box, Media, Sample
+from pipelines.qa.plan import Shot, ShotPlan
 from pipelines.qa.result import CheckResult, graded, yes_no
 
 MIN_CONTRAST = 4.5
@@ -38,11 +40,9 @@ def check_captions(media: Media, plan: ShotPlan, track, *, width: int, height: i
         return CheckResult.of("captions", {}, {"captions": "off"})
     contrasts, lit, outside, bad_shots = [], [], [], []
     for sample in _word_samples(media, plan):
-        layer = track.layer_at(sample.t_s)
-        shot = plan.at(sample.t_s)
+        layer, shot, (dx, dy) = _caption_at(plan, track, sample.t_s)
         if layer is None:
             continue
-        dx, dy = shot.caption_shift if shot is not None else (0, 0)  # no plan: no shift
         image, scale, (ox, oy) = _seen(media, sample)
         placed = _placed(layer, layer.x + dx - ox, layer.y + dy - oy, scale, image.shape)
         if placed is None:
@@ -69,18 +69,22 @@ def check_captions(media: Media, plan: ShotPlan, track, *, width: int, height: i
     return CheckResult.of("captions", criteria, figures, tuple(bad_shots))
 
 
-def caption_crops(plan: ShotPlan, track) -> dict[int, tuple[int, int, int, int]]:
+def caption_crops(plan: ShotPlan, track) -> dict[int, Box]:
     """The frames the check reads and each one's caption box (frame pixels), for read_media."""
     if track is None:
         return {}
     boxes = {}
     for index in _word_frames(plan):
-        t_s = index / FPS
-        layer, shot = track.layer_at(t_s), plan.at(t_s)
+        layer, _, (dx, dy) = _caption_at(plan, track, index / FPS)
         if layer is not None:
-            dx, dy = shot.caption_shift if shot is not None else (0, 0)
             boxes[index] = (layer.x + dx, layer.y + dy, layer.rgba.shape[1], layer.rgba.shape[0])
     return boxes
+
+
+def _caption_at(plan: ShotPlan, track, t_s: float) -> tuple[Any, Shot | None, tuple[int, int]]:
+    """The caption layer up at `t_s` (None when none is), its shot, and the shot's shift."""
+    shot = plan.at(t_s)
+    return track.layer_at(t_s), shot, shot.caption_shift if shot is not None else (0, 0)
 
 
 def _word_frames(plan: ShotPlan) -> list[int]:

@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import cv2
 import numpy as np
 
 from pipelines.contract import FPS
@@ -120,6 +121,15 @@ def _colour(cc, name: str) -> int | None:
     return None if value is None else int(value)
 
 
+@dataclass(frozen=True)
+class _Decoded:
+    """The decoder's last word: how many frames it decoded, and what stopped it."""
+
+    frame_count: int
+    error: str | None = None  # an FFmpeg error: what decoded so far is judged
+    failure: BaseException | None = None  # anything else: raised on the caller's thread
+
+
 def _sample(container, video: dict[str, Any], on_sample: Callable[[Sample], None],
             crops: dict[int, Box], cut: dict[int, tuple[Box, np.ndarray]],
             ) -> tuple[list[Sample], int, list[str], float]:
@@ -131,35 +141,32 @@ def _sample(container, video: dict[str, Any], on_sample: Callable[[Sample], None
     w, h = video["width"], video["height"]
     scale = ANALYSIS_SHORT_PX / min(w, h)
     size = (max(2, round(w * scale)) // 2 * 2, max(2, round(h * scale)) // 2 * 2)
-    ready: queue.Queue[tuple[int, Any] | None] = queue.Queue(maxsize=LOOKAHEAD)
-    errors: list[str] = []
-    failed: list[BaseException] = []
-    count = [0]
+    ready: queue.Queue[tuple[int, Any] | _Decoded] = queue.Queue(maxsize=LOOKAHEAD)
     stop = threading.Event()
 
     def decode() -> None:
         import av
 
+        count, end = 0, None
         try:
             for frame in container.decode(stream):
                 if stop.is_set():
-                    return
-                if count[0] % SAMPLE_EVERY == 0 or count[0] in crops:
-                    ready.put((count[0], frame))
-                count[0] += 1
-        except av.error.FFmpegError as exc:  # a corrupt stream: what decoded so far is judged
-            errors.append(str(exc))
-        except BaseException as exc:  # raised again on the caller's thread
-            failed.append(exc)
-        finally:
-            ready.put(None)
+                    break
+                if count % SAMPLE_EVERY == 0 or count in crops:
+                    ready.put((count, frame))
+                count += 1
+        except av.error.FFmpegError as exc:
+            end = _Decoded(count, error=str(exc))
+        except BaseException as exc:
+            end = _Decoded(count, failure=exc)
+        ready.put(end or _Decoded(count))
 
     decoder = threading.Thread(target=decode, name="ugen-qa-decode", daemon=True)
     decoder.start()
     frames: list[Sample] = []
     previous = None
     try:
-        while (item := ready.get()) is not None:
+        while not isinstance(item := ready.get(), _Decoded):
             index, frame = item
             box = _clipped(crops[index], w, h) if index in crops else None
             if box is not None:
@@ -180,9 +187,9 @@ def _sample(container, video: dict[str, Any], on_sample: Callable[[Sample], None
             except queue.Empty:
                 pass
         decoder.join()
-    if failed:
-        raise failed[0]
-    return frames, count[0], errors, scale
+    if item.failure is not None:
+        raise item.failure
+    return frames, item.frame_count, [item.error] if item.error else [], scale
 
 
 def _clipped(box: Box, width: int, height: int) -> Box | None:
@@ -195,8 +202,6 @@ LUMA = np.float32([[0.2126, 0.7152, 0.0722]])  # BT.709, of R, G, B
 
 
 def _measured(index: int, rgb: np.ndarray, previous: np.ndarray | None) -> Sample:
-    import cv2
-
     mean, std = cv2.meanStdDev(cv2.transform(rgb, LUMA))
     change = float(np.mean(cv2.mean(cv2.absdiff(rgb, previous))[:3])) if previous is not None \
         else float("inf")

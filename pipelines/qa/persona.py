@@ -18,12 +18,17 @@ must move (its 10-90 % range at least MIN_GAP_RANGE of the face width), or the m
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from pipelines.qa.media import SAMPLE_EVERY, Media, Sample
 from pipelines.qa.plan import ShotPlan
 from pipelines.qa.result import CheckResult, graded, yes_no
 from pipelines.contract import FPS
+
+if TYPE_CHECKING:
+    from models.persona.face_mesh import FaceMesh
 
 MIN_FACE_SHARE = 0.9
 MAX_TONE_DELTA_E = 15.0
@@ -46,8 +51,8 @@ class FaceTrack:
 
     def __init__(self, plan: ShotPlan) -> None:
         self.plan = plan
-        self.meshes: dict[int, object] = {}
-        self._last: tuple[int, object] | None = None  # (shot index, its latest mesh)
+        self.meshes: dict[int, FaceMesh | None] = {}
+        self._last: tuple[int, FaceMesh | None] | None = None  # (shot index, its latest mesh)
 
     def add(self, sample: Sample) -> None:
         from models.persona.face_mesh import track_face_mesh
@@ -62,13 +67,8 @@ class FaceTrack:
         self._last = (shot.index, mesh)
 
 
-def check_persona(media: Media, plan: ShotPlan, meshes: dict[int, object] | None = None,
-                  ) -> CheckResult:
-    if meshes is None:  # not found while decoding: found now
-        faces = FaceTrack(plan)
-        for sample in media.frames:
-            faces.add(sample)
-        meshes = faces.meshes
+def check_persona(media: Media, plan: ShotPlan, meshes: dict[int, FaceMesh | None]) -> CheckResult:
+    """`meshes`: FaceTrack's, filled while `media` decoded."""
     per_shot: dict[int, list] = {}
     gaps, envelope = [], []
     for sample in media.frames:

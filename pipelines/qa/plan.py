@@ -21,8 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from models.script.shots import TALKING  # the shot kinds in which the persona speaks on screen
+from pipelines.qa.media import Box
 
-Box = tuple[int, int, int, int]  # x, y, w, h
 
 
 @dataclass(frozen=True)
