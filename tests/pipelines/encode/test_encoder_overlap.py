@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import signal
 import time
+from pathlib import Path
 
 import av
 import numpy as np
@@ -22,6 +23,17 @@ def _wait_until(condition, what):
     while not condition():
         assert time.monotonic() < deadline, f"never happened: {what}"
         time.sleep(0.002)
+
+
+def _stopped(pid: int) -> bool:
+    """Every thread of `pid` is in the stopped state (T) according to /proc."""
+    states = []
+    for stat in Path(f"/proc/{pid}/task").glob("*/stat"):
+        try:
+            states.append(stat.read_text().rsplit(")", 1)[1].split()[0])
+        except (FileNotFoundError, IndexError):
+            continue
+    return bool(states) and all(state in ("T", "t") for state in states)
 
 
 def test_the_encoder_drains_one_batch_while_the_next_is_computed_and_the_producer_never_waits(
@@ -41,6 +53,9 @@ def test_the_encoder_drains_one_batch_while_the_next_is_computed_and_the_produce
             _wait_until(lambda k=k: enc.frames_piped == k * BATCH, f"batch {k - 1} encoded")
             events.append(("gpu_end", k, enc.frames_piped))
             os.kill(enc._proc.pid, signal.SIGSTOP)
+            # A stop takes effect asynchronously: until every ffmpeg thread is stopped, one can
+            # still read a frame or two of the next batch from the pipe.
+            _wait_until(lambda: _stopped(enc._proc.pid), "ffmpeg stopped")
             for i in range(BATCH):
                 yield np.full((HEIGHT, WIDTH, 3), 3 * (k * BATCH + i), np.uint8)
 
